@@ -1,0 +1,1 @@
+"""Market data: sources, quality suites, the DuckDB market store, bundled sample data."""
