@@ -1,0 +1,42 @@
+"""Splitting an ingestion range into units of work that match the vendors' files."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+
+def _require_utc(moment: datetime, name: str) -> datetime:
+    if moment.tzinfo is None:
+        raise ValueError(f"{name} must be timezone-aware (UTC); got naive {moment.isoformat()}")
+    return moment.astimezone(timezone.utc)
+
+
+def _next_unit(moment: datetime, unit: str) -> datetime:
+    if unit == "day":
+        return datetime(moment.year, moment.month, moment.day, tzinfo=timezone.utc) + timedelta(days=1)
+    if unit == "month":
+        year, month = (moment.year + 1, 1) if moment.month == 12 else (moment.year, moment.month + 1)
+        return datetime(year, month, 1, tzinfo=timezone.utc)
+    return datetime(moment.year + 1, 1, 1, tzinfo=timezone.utc)
+
+
+def chunk_unit(timeframe: str) -> str:
+    """The span one unit of work covers: a day of ticks or minutes, a month of hours, a year of days."""
+    if timeframe == "tick" or timeframe.endswith("m"):
+        return "day"
+    if timeframe.endswith("h"):
+        return "month"
+    return "year"
+
+
+def chunk_range(timeframe: str, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+    """[start, end) cut at calendar boundaries of ``chunk_unit(timeframe)``; empty when end <= start."""
+    start, end = _require_utc(start, "start"), _require_utc(end, "end")
+    unit = chunk_unit(timeframe)
+    chunks: list[tuple[datetime, datetime]] = []
+    cursor = start
+    while cursor < end:
+        stop = min(_next_unit(cursor, unit), end)
+        chunks.append((cursor, stop))
+        cursor = stop
+    return chunks
