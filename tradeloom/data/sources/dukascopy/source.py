@@ -1,0 +1,185 @@
+"""DukascopySource: ticks and bars from Dukascopy's legacy datafeed (.bi5) or its JSON API (jetta)."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Callable, Literal
+
+import numpy as np
+
+from tradeloom.data.aggregation import PRICE_SIDES, BarArrays, bars_to_frame, flat_mask, mid_bars, resample_bars
+from tradeloom.data.calendar import is_open
+from tradeloom.data.frames import Batch, RawPayload
+from tradeloom.data.instruments import MarketInstrument, dukascopy_divisor, instrument
+from tradeloom.data.sources.dukascopy import urls
+from tradeloom.data.sources.dukascopy.bi5 import candles_from_records, decompress_bi5, ticks_from_records
+from tradeloom.data.sources.dukascopy.jetta import decode_jetta_candles, decode_jetta_ticks, fill_flats, is_empty_jetta
+from tradeloom.data.sources.dukascopy.loading import FileJob, FileLoader, LoadedFile
+from tradeloom.data.sources.dukascopy.records import TickArrays, ticks_to_frame
+from tradeloom.data.sources.transport import Fetcher
+from tradeloom.data.timeframes import SUPPORTED, timeframe_ns
+
+APIS = ("legacy", "json")
+# Which vendor candle file each timeframe is built from (coarser ones are rolled up from it).
+BASE_TIMEFRAME = {"1m": "1m", "2m": "1m", "5m": "1m", "15m": "1m", "30m": "1m", "1h": "1h", "4h": "1h", "1d": "1d"}
+_HOUR_NS = 3_600_000_000_000
+_PERIOD_HOURS = {"hour": 1, "day": 24, "month": 24 * 31, "year": 24 * 366}
+
+
+def _ns(moment: datetime) -> int:
+    return urls.epoch_ms(moment) * 1_000_000
+
+
+class DukascopySource:
+    """Dukascopy ticks and bars through ``fetcher`` (HTTP or a mirror directory laid out like the vendor).
+
+    ``api`` picks the legacy datafeed (base ``https://datafeed.dukascopy.com/datafeed``) or the JSON
+    API (base ``https://jetta.dukascopy.com/v1``). Bars are priced from ``price_side``; mid is the
+    mean of the bid and ask prices with their volumes summed. Volumes are Dukascopy's raw values:
+    millions of base units for FX (the JSON API's tick volumes are converted from units to
+    millions to match), unconfirmed units for other assets. Flat zero-volume bars (closed market)
+    are dropped unless ``drop_flats`` is False.
+    """
+
+    name = "dukascopy"
+
+    def __init__(
+        self,
+        fetcher: Fetcher,
+        api: Literal["legacy", "json"] = "json",
+        price_side: Literal["bid", "ask", "mid"] = "bid",
+        max_in_flight: int = 10,
+        empty_retries: int = 2,
+        sleep: Callable[[float], None] = time.sleep,
+        cache_dir: Path | None = None,
+        drop_flats: bool = True,
+    ) -> None:
+        if api not in APIS:
+            raise ValueError(f"unknown Dukascopy api {api!r}; expected one of {', '.join(APIS)}")
+        if price_side not in PRICE_SIDES:
+            raise ValueError(f"unknown price side {price_side!r}; expected one of {', '.join(PRICE_SIDES)}")
+        self.api = api
+        self.price_side = price_side
+        self.drop_flats = drop_flats
+        empty = is_empty_jetta if api == "json" else (lambda body: not body)
+        self.loader = FileLoader(fetcher, empty, max_in_flight, empty_retries, sleep, cache_dir)
+
+    def supports(self, symbol: str, timeframe: str) -> bool:
+        """True when Dukascopy has ``symbol`` and this source can deliver ``timeframe`` ("tick" or a bar)."""
+        try:
+            market = instrument(symbol)
+        except ValueError:
+            return False
+        if market.dukascopy_divisor is None or (self.api == "json" and not market.dukascopy_code):
+            return False
+        return timeframe == "tick" or timeframe in SUPPORTED
+
+    def fetch_ticks(self, symbol: str, start: datetime, end: datetime) -> Batch:
+        """Every tick in the half-open UTC range [start, end), both sides, from the hourly files."""
+        market, start, end = self._request(symbol, start, end)
+        hours = urls.periods_between(start, end, "hour")
+        jobs = [FileJob(self._tick_path(market, hour), self._expects_data(market, hour, "hour")) for hour in hours]
+        if self.api == "legacy":
+            loaded = self.loader.load(jobs, decompress_bi5)
+            ticks = ticks_from_records(
+                [f.decoded for f in loaded], [urls.epoch_ms(h) for h in hours],
+                dukascopy_divisor(market.symbol), [f.path for f in loaded],
+            )
+        else:
+            loaded_json = self.loader.load(jobs, _jetta_ticks)
+            ticks = TickArrays.concat([f.decoded for f in loaded_json if len(f.decoded)])
+            loaded = loaded_json  # type: ignore[assignment]
+        ticks = ticks.between(_ns(start), _ns(end))
+        frame = ticks_to_frame(ticks, market.symbol, self.name)
+        return Batch(self.name, market.symbol, "tick", frame, _raw(loaded))
+
+    def fetch_bars(self, symbol: str, timeframe: str, start: datetime, end: datetime) -> Batch:
+        """Bars of ``timeframe`` starting in the half-open UTC range [start, end), from candle files."""
+        timeframe_ns(timeframe)
+        market, start, end = self._request(symbol, start, end)
+        base = BASE_TIMEFRAME[timeframe]
+        sides = ["bid", "ask"] if self.price_side == "mid" else [self.price_side]
+        per_side: list[BarArrays] = []
+        raw: list[RawPayload] = []
+        for side in sides:
+            bars, loaded = self._side_bars(market, side, base, start, end)
+            per_side.append(bars)
+            raw.extend(_raw(loaded))
+        bars = per_side[0] if len(per_side) == 1 else _mid(per_side[0], per_side[1])
+        if self.drop_flats:
+            bars = bars.take(~flat_mask(bars))
+        if timeframe != base:
+            bars = resample_bars(bars, timeframe)
+        bars = bars.take((bars.ts_ns >= _ns(start)) & (bars.ts_ns < _ns(end)))
+        return Batch(self.name, market.symbol, timeframe, bars_to_frame(bars, market.symbol, timeframe, self.name),
+                     tuple(raw))
+
+    def _side_bars(
+        self, market: MarketInstrument, side: str, base: str, start: datetime, end: datetime
+    ) -> tuple[BarArrays, list[LoadedFile]]:
+        _, period = urls.CANDLE_FILES[base]
+        starts = urls.periods_between(start, end, period)
+        jobs = [FileJob(self._candle_path(market, side, base, s), self._expects_data(market, s, period))
+                for s in starts]
+        if self.api == "legacy":
+            loaded = self.loader.load(jobs, decompress_bi5)
+            bars = candles_from_records(
+                [f.decoded for f in loaded], [urls.epoch_ms(s) for s in starts],
+                dukascopy_divisor(market.symbol), [f.path for f in loaded],
+            )
+            return bars, loaded
+        loaded_json = self.loader.load(jobs, _jetta_candles)
+        parts = [f.decoded for f in loaded_json if len(f.decoded)]
+        if not self.drop_flats:
+            parts = [fill_flats(part, timeframe_ns(base)) for part in parts]
+        return BarArrays.concat(parts), loaded_json
+
+    def _request(self, symbol: str, start: datetime, end: datetime) -> tuple[MarketInstrument, datetime, datetime]:
+        start, end = urls.require_utc(start, "start"), urls.require_utc(end, "end")
+        if start >= end:
+            raise ValueError(f"start {start.isoformat()} must be before end {end.isoformat()}")
+        market = instrument(symbol)
+        dukascopy_divisor(market.symbol)  # raises for instruments Dukascopy does not carry
+        if self.api == "json" and not market.dukascopy_code:
+            raise ValueError(f"{market.symbol} has no Dukascopy JSON API code")
+        return market, start, end
+
+    def _tick_path(self, market: MarketInstrument, hour: datetime) -> str:
+        if self.api == "legacy":
+            return urls.legacy_tick_path(urls.legacy_symbol(market.dukascopy_code, market.symbol), hour)
+        return urls.jetta_tick_path(str(market.dukascopy_code), hour)
+
+    def _candle_path(self, market: MarketInstrument, side: str, base: str, start: datetime) -> str:
+        if self.api == "legacy":
+            return urls.legacy_candle_path(urls.legacy_symbol(market.dukascopy_code, market.symbol), side, base, start)
+        return urls.jetta_candle_path(str(market.dukascopy_code), side, base, start)
+
+    @staticmethod
+    def _expects_data(market: MarketInstrument, start: datetime, period: urls.Period) -> bool:
+        # Sample the period every half hour: an empty body is suspicious only if the market was open.
+        end = urls.next_period(start, period)
+        samples = np.arange(_ns(start), _ns(end), _HOUR_NS // 2, dtype="int64")
+        return bool(np.any(is_open(market.calendar, samples)))
+
+
+def _jetta_ticks(body: bytes, path: str) -> TickArrays:
+    return TickArrays.empty() if is_empty_jetta(body) else decode_jetta_ticks(body, path)
+
+
+def _jetta_candles(body: bytes, path: str) -> BarArrays:
+    return BarArrays.empty() if is_empty_jetta(body) else decode_jetta_candles(body, path)
+
+
+def _mid(bid: BarArrays, ask: BarArrays) -> BarArrays:
+    # The JSON API omits flats per side, so keep only the slots both sides have.
+    if len(bid) != len(ask) or not np.array_equal(bid.ts_ns, ask.ts_ns):
+        common = np.intersect1d(bid.ts_ns, ask.ts_ns)
+        bid = bid.take(np.isin(bid.ts_ns, common))
+        ask = ask.take(np.isin(ask.ts_ns, common))
+    return mid_bars(bid, ask)
+
+
+def _raw(loaded: list[LoadedFile]) -> tuple[RawPayload, ...]:
+    return tuple(RawPayload(f.path, f.body) for f in loaded if f.body)
