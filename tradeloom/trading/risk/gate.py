@@ -1,0 +1,181 @@
+"""The one risk gate every order passes: precision, notional limits, order rate, reduce-only, state, heat.
+
+Orders that only reduce exposure (protective stops, scale-outs, exits) are checked for
+precision and for really reducing; they are never refused for size limits, rate, trading
+state or heat, because refusing them would leave risk open. Orders that add exposure pass
+every check; an entry that does not fit the heat caps is shrunk (whole lots) or refused.
+Every refusal carries its reason and is kept in ``refusals``.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from tradeloom.trading.events import Fill
+from tradeloom.trading.orders import Order, OrderType, Purpose
+from tradeloom.trading.positions import Position
+from tradeloom.trading.risk.breakers import CircuitBreakers, TradingState
+from tradeloom.trading.risk.heat import HeatBook, HeatConfig, fit_entry, loss_to_stop
+from tradeloom.trading.risk_gate import ACCEPT, AccountView, OrderRequest, RiskDecision, Verdict, refuse, shrink
+
+SECOND_NS = 10**9
+
+
+@dataclass(frozen=True)
+class GateConfig:
+    """Limits of the gate; ``max_order_notional`` 0 and ``max_orders_per_window`` 0 turn those checks off."""
+
+    max_order_notional: Decimal = Decimal(0)
+    max_orders_per_window: int = 30
+    order_rate_window_s: int = 60
+    heat: HeatConfig = field(default_factory=HeatConfig)
+
+    def __post_init__(self) -> None:
+        if self.max_order_notional < 0 or self.max_orders_per_window < 0 or self.order_rate_window_s <= 0:
+            raise ValueError("gate limits must be >= 0 and the order-rate window positive")
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """An order the gate refused (or shrank), when and why."""
+
+    ts: int
+    client_order_id: str
+    symbol: str
+    reason: str
+
+
+def reduces_exposure(order: Order, position: Position | None) -> bool:
+    """True when ``order`` can only bring the position in its symbol closer to flat."""
+    if position is None or position.quantity == 0:
+        return False
+    opposite = (position.quantity > 0) != (order.side.sign > 0)
+    return opposite and order.quantity <= abs(position.quantity)
+
+
+class RiskLimitsGate:
+    """The risk gate of the engine (implements ``tradeloom.trading.risk_gate.RiskGate``)."""
+
+    def __init__(
+        self,
+        config: GateConfig,
+        breakers: CircuitBreakers,
+        clusters: Mapping[str, frozenset[str]] | None = None,
+    ) -> None:
+        self.config, self.breakers = config, breakers
+        self.clusters: Mapping[str, frozenset[str]] = clusters or {}
+        self.refusals: deque[Refusal] = deque(maxlen=10_000)
+        self._sent: deque[int] = deque()
+        self._planned_stops: dict[str, Decimal] = {}
+        self._entries: dict[str, Decimal] = {}
+
+    def set_clusters(self, clusters: Mapping[str, frozenset[str]]) -> None:
+        """Replace the correlation clusters (recomputed by the caller from recent returns)."""
+        self.clusters = clusters
+
+    def check(self, request: OrderRequest, account: AccountView) -> RiskDecision:
+        """Accept, shrink or refuse ``request`` against every rule, in a fixed order."""
+        self.breakers.update(account.equity)
+        self._remember_entries(account.positions)
+        order, instrument = request.order, request.instrument
+        problem = self._precision_problem(request)
+        if problem is not None:
+            return self._refuse(account.ts, order, problem)
+        reducing = reduces_exposure(order, account.positions.get(order.symbol))
+        if order.reduce_only and not reducing:
+            return self._refuse(account.ts, order, "reduce-only order would open or increase a position")
+        if reducing:
+            return ACCEPT
+        price = order.price or order.stop_price or request.reference_price
+        notional = order.quantity * price
+        if notional < instrument.min_notional:
+            return self._refuse(account.ts, order, f"notional {notional} is below the minimum notional {instrument.min_notional}")
+        limit = self.config.max_order_notional
+        if limit > 0 and notional > limit:
+            return self._refuse(account.ts, order, f"notional {notional} is above the maximum order notional {limit}")
+        if self.breakers.state is not TradingState.ACTIVE:
+            return self._refuse(account.ts, order, f"trading state {self.breakers.state.value}: {self.breakers.reason}")
+        if self._rate_exceeded(account.ts):
+            return self._refuse(account.ts, order, f"order rate above {self.config.max_orders_per_window} "
+                                                   f"per {self.config.order_rate_window_s}s")
+        decision = self._heat(request, account, price)
+        if decision.verdict is not Verdict.REFUSE:
+            self._sent.append(account.ts)
+            if request.planned_stop is not None:
+                self._planned_stops[order.symbol] = request.planned_stop
+        return decision
+
+    def on_fill(self, fill: Fill, purpose: Purpose, account: AccountView) -> None:
+        """Count stop-outs at a loss for the cooldown and re-evaluate the breakers with the new equity."""
+        if purpose is Purpose.STOP:
+            entry = self._entries.get(fill.symbol)
+            position_sign = -fill.side.sign
+            if entry is not None and (fill.price - entry) * position_sign < 0:
+                self.breakers.record_stop_out()
+        self._remember_entries(account.positions)
+        self.breakers.update(account.equity)
+
+    def open_risk(self, account: AccountView) -> HeatBook:
+        """Heat of the account: loss to the working (or planned) stop of each open position."""
+        book = HeatBook()
+        for symbol, position in account.positions.items():
+            if position.quantity == 0:
+                continue
+            stop = account.protective_stops.get(symbol, self._planned_stops.get(symbol))
+            entry = position.average_entry
+            if stop is None or entry is None:
+                continue
+            sign = 1 if position.quantity > 0 else -1
+            book.set(symbol, symbol, loss_to_stop(sign, entry, stop, abs(position.quantity)))
+        return book
+
+    def _heat(self, request: OrderRequest, account: AccountView, price: Decimal) -> RiskDecision:
+        order = request.order
+        if request.planned_stop is None:
+            return self._refuse(account.ts, order, "an entry without a planned stop has no bounded risk")
+        proposed = order.quantity * abs(price - request.planned_stop)
+        fit = fit_entry(self.open_risk(account), self.config.heat, account.equity, order.symbol, proposed, self.clusters)
+        if fit.refused:
+            return self._refuse(account.ts, order, fit.reason or "no heat left")
+        if fit.shrunk:
+            quantity = fit.quantity(order.quantity, request.instrument.lot_size)
+            if quantity <= 0:
+                return self._refuse(account.ts, order, f"{fit.reason}; less than one lot fits")
+            self.refusals.append(Refusal(account.ts, order.client_order_id, order.symbol, fit.reason or "shrunk"))
+            return shrink(quantity, fit.reason or "shrunk to fit the heat cap")
+        return ACCEPT
+
+    def _precision_problem(self, request: OrderRequest) -> str | None:
+        order, instrument = request.order, request.instrument
+        if order.quantity <= 0:
+            return f"quantity {order.quantity} must be positive"
+        if order.quantity % instrument.lot_size != 0:
+            return f"quantity {order.quantity} is not a multiple of the lot size {instrument.lot_size}"
+        for name, price in (("price", order.price), ("stop price", order.stop_price)):
+            if price is not None and (price <= 0 or price % instrument.tick_size != 0):
+                return f"{name} {price} is not a positive multiple of the tick size {instrument.tick_size}"
+        if order.order_type is OrderType.MARKET and request.reference_price <= 0:
+            return f"reference price {request.reference_price} must be positive"
+        return None
+
+    def _rate_exceeded(self, now: int) -> bool:
+        limit = self.config.max_orders_per_window
+        if limit == 0:
+            return False
+        window = self.config.order_rate_window_s * SECOND_NS
+        while self._sent and self._sent[0] <= now - window:
+            self._sent.popleft()
+        return len(self._sent) >= limit
+
+    def _remember_entries(self, positions: Mapping[str, Position]) -> None:
+        for symbol, position in positions.items():
+            entry = position.average_entry
+            if entry is not None:
+                self._entries[symbol] = entry
+
+    def _refuse(self, ts: int, order: Order, reason: str) -> RiskDecision:
+        self.refusals.append(Refusal(ts, order.client_order_id, order.symbol, reason))
+        return refuse(reason)
