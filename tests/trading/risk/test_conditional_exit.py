@@ -1,0 +1,83 @@
+"""Conditional exit: N of five conditions, recorded; the indicators behind them."""
+
+from __future__ import annotations
+
+from decimal import Decimal as D
+
+import numpy as np
+import pytest
+
+from tradeloom.trading.risk.conditional_exit import (
+    ConditionalExitConfig,
+    ExitSignals,
+    evaluate_conditional_exit,
+    exit_signals,
+    relative_strength_index,
+)
+from tradeloom.trading.risk.protection import PositionSide
+
+LONG, SHORT = PositionSide.LONG, PositionSide.SHORT
+
+
+def _signals(rsi: float = 50, volume_ratio: float = 1.0, bearish: bool = False, bullish: bool = False,
+             swing_high: float | None = None, swing_low: float | None = None) -> ExitSignals:
+    return ExitSignals(rsi, volume_ratio, bearish, bullish, swing_high, swing_low)
+
+
+def test_exit_when_enough_conditions_hold_and_record_which() -> None:
+    config = ConditionalExitConfig(min_conditions=3)
+    tired = _signals(rsi=75, volume_ratio=0.5, swing_high=112.0)
+    decision = evaluate_conditional_exit(config, LONG, D(100), D(110), tired)
+    assert decision.exit and decision.held == ("profit", "rsi", "volume_fading", "near_swing_extreme")
+    assert decision.reason == "conditional: profit, rsi, volume_fading, near_swing_extreme"
+    two = evaluate_conditional_exit(config, LONG, D(100), D(101), _signals(rsi=71, bearish=True))
+    assert not two.exit and two.held == ("rsi", "macd_cross")
+    # 2% of 112 is 2.24: 109.76 is the edge
+    assert "near_swing_extreme" in evaluate_conditional_exit(config, LONG, D(100), D("109.76"), tired).held
+    assert "near_swing_extreme" not in evaluate_conditional_exit(config, LONG, D(100), D("109.7"), tired).held
+
+
+def test_shorts_mirror_the_conditions() -> None:
+    config = ConditionalExitConfig(min_conditions=4)
+    tired = _signals(rsi=25, volume_ratio=0.6, bullish=True, bearish=True, swing_low=91.0)
+    decision = evaluate_conditional_exit(config, SHORT, D(100), D(90), tired)
+    assert decision.exit and decision.held == ("profit", "rsi", "volume_fading", "macd_cross", "near_swing_extreme")
+    long_view = evaluate_conditional_exit(config, LONG, D(100), D(90), tired)
+    assert long_view.held == ("volume_fading", "macd_cross")
+    assert not evaluate_conditional_exit(ConditionalExitConfig(enabled=False), SHORT, D(100), D(90), tired).exit
+
+
+def test_rsi_by_hand_with_wilder_smoothing() -> None:
+    assert relative_strength_index(np.array([100.0, 101.0, 100.0, 101.0, 100.0]), 4) == 50.0
+    # one more bar up 2: gain (0.5 x 3 + 2) / 4 = 0.875, loss 0.375, RS 7/3 -> RSI 70
+    assert relative_strength_index(np.array([100.0, 101.0, 100.0, 101.0, 100.0, 102.0]), 4) == pytest.approx(70.0)
+    assert relative_strength_index(np.arange(1.0, 30.0), 14) == 100.0
+
+
+def test_signals_from_bars() -> None:
+    config = ConditionalExitConfig(swing_lookback=10)
+    n = config.bars_needed + 5
+    closes = np.linspace(100, 130, n)
+    highs = closes + 0.5
+    highs[-6] = 140.0  # a swing high five bars ago
+    volumes = np.full(n, 1000.0)
+    volumes[-1] = 500.0
+    signals = exit_signals(config, highs, closes - 0.5, closes, volumes)
+    assert signals.rsi == 100.0 and signals.volume_ratio == 0.5 and signals.swing_high == 140.0
+    with pytest.raises(ValueError, match=f"need {config.bars_needed} bars"):
+        exit_signals(config, highs[:10], closes[:10], closes[:10], volumes[:10])
+
+
+def test_a_rise_then_a_fall_makes_exactly_one_bearish_cross_after_the_peak() -> None:
+    config = ConditionalExitConfig()
+    closes = np.concatenate([np.full(40, 100.0), np.linspace(100, 130, 30), np.linspace(129, 100, 30)])
+    crosses = [
+        end for end in range(config.bars_needed, len(closes) + 1)
+        if exit_signals(config, closes[:end], closes[:end], closes[:end], np.ones(end)).macd_bearish_cross
+    ]
+    assert len(crosses) == 1 and crosses[0] > 70
+
+
+def test_bad_conditional_settings_are_named() -> None:
+    with pytest.raises(ValueError, match="between 1 and 5 conditions"):
+        ConditionalExitConfig(min_conditions=6)

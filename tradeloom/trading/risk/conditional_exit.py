@@ -1,0 +1,156 @@
+"""Conditional exit: leave a winning position when at least N signs of exhaustion hold at once.
+
+For a long the conditions are: profit above a threshold, RSI above 70, volume ratio (the
+last bar's volume over the mean of the ones before) below 0.7, a MACD bearish cross on the
+last bar, and price within 2% of resistance (the most recent swing high). A short mirrors
+them (RSI below 30, a bullish cross, near the most recent swing low). The decision records
+which conditions held.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+import numpy as np
+
+from tradeloom.trading.risk.protection import PositionSide
+
+HUNDRED = Decimal(100)
+CONDITIONS = ("profit", "rsi", "volume_fading", "macd_cross", "near_swing_extreme")
+
+
+@dataclass(frozen=True)
+class ConditionalExitConfig:
+    """Thresholds of the conditional exit."""
+
+    enabled: bool = True
+    min_conditions: int = 3
+    profit_threshold_pct: Decimal = Decimal(2)
+    rsi_period: int = 14
+    rsi_overbought: float = 70.0
+    volume_period: int = 20
+    volume_ratio_below: float = 0.7
+    macd_fast: int = 12
+    macd_slow: int = 26
+    macd_signal: int = 9
+    swing_lookback: int = 50
+    swing_strength: int = 2
+    near_swing_pct: float = 2.0
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.min_conditions <= len(CONDITIONS):
+            raise ValueError(f"conditional exit needs between 1 and {len(CONDITIONS)} conditions, got {self.min_conditions}")
+        if not 50 < self.rsi_overbought < 100 or not 0 < self.volume_ratio_below or self.near_swing_pct <= 0:
+            raise ValueError("RSI threshold must be in (50, 100), volume ratio and swing distance positive")
+        if self.macd_fast >= self.macd_slow:
+            raise ValueError("the fast MACD period must be shorter than the slow one")
+
+    @property
+    def bars_needed(self) -> int:
+        """How many bars of history the signals need."""
+        return max(self.rsi_period + 1, self.volume_period + 1, self.macd_slow + self.macd_signal + 1,
+                   2 * self.swing_strength + 1)
+
+
+@dataclass(frozen=True)
+class ExitSignals:
+    """Indicator values on the last bar, computed from the history the strategy may see."""
+
+    rsi: float
+    volume_ratio: float
+    macd_bearish_cross: bool
+    macd_bullish_cross: bool
+    swing_high: float | None
+    swing_low: float | None
+
+
+@dataclass(frozen=True)
+class ConditionalExitDecision:
+    """Whether to exit, which conditions held, and how many were needed."""
+
+    exit: bool
+    held: tuple[str, ...]
+    needed: int
+
+    @property
+    def reason(self) -> str:
+        """The exit reason to record, e.g. ``conditional: rsi, macd_cross``."""
+        return "conditional: " + ", ".join(self.held)
+
+
+def _ema(values: np.ndarray, period: int) -> np.ndarray:
+    alpha = 2.0 / (period + 1)
+    out = np.empty_like(values)
+    out[0] = values[0]
+    for i in range(1, len(values)):
+        out[i] = alpha * values[i] + (1 - alpha) * out[i - 1]
+    return out
+
+
+def relative_strength_index(closes: np.ndarray, period: int) -> float:
+    """Wilder's RSI of the last bar."""
+    change = np.diff(closes)
+    gain, loss = np.clip(change, 0, None), np.clip(-change, 0, None)
+    avg_gain, avg_loss = gain[:period].mean(), loss[:period].mean()
+    for g, l in zip(gain[period:], loss[period:]):
+        avg_gain = (avg_gain * (period - 1) + g) / period
+        avg_loss = (avg_loss * (period - 1) + l) / period
+    if avg_loss == 0:
+        return 100.0 if avg_gain > 0 else 50.0
+    return float(100 - 100 / (1 + avg_gain / avg_loss))
+
+
+def _swing(values: np.ndarray, strength: int, lookback: int, highest: bool) -> float | None:
+    window = values[-lookback:]
+    for i in range(len(window) - 1 - strength, strength - 1, -1):
+        neighbours = window[i - strength:i + strength + 1]
+        if window[i] == (neighbours.max() if highest else neighbours.min()):
+            return float(window[i])
+    return None
+
+
+def exit_signals(
+    config: ConditionalExitConfig,
+    highs: Sequence[float],
+    lows: Sequence[float],
+    closes: Sequence[float],
+    volumes: Sequence[float],
+) -> ExitSignals:
+    """The indicator values the conditions look at, from bars up to and including the last one."""
+    high, low, close, volume = (np.asarray(a, dtype=float) for a in (highs, lows, closes, volumes))
+    if not len(high) == len(low) == len(close) == len(volume):
+        raise ValueError("highs, lows, closes and volumes must have the same length")
+    if len(close) < config.bars_needed:
+        raise ValueError(f"conditional exit signals need {config.bars_needed} bars, got {len(close)}")
+    macd = _ema(close, config.macd_fast) - _ema(close, config.macd_slow)
+    signal = _ema(macd, config.macd_signal)
+    before = volume[-config.volume_period - 1:-1].mean()
+    return ExitSignals(
+        rsi=relative_strength_index(close, config.rsi_period),
+        volume_ratio=float(volume[-1] / before) if before > 0 else 1.0,
+        macd_bearish_cross=bool(macd[-2] >= signal[-2] and macd[-1] < signal[-1]),
+        macd_bullish_cross=bool(macd[-2] <= signal[-2] and macd[-1] > signal[-1]),
+        swing_high=_swing(high, config.swing_strength, config.swing_lookback, True),
+        swing_low=_swing(low, config.swing_strength, config.swing_lookback, False),
+    )
+
+
+def evaluate_conditional_exit(
+    config: ConditionalExitConfig, side: PositionSide, entry: Decimal, price: Decimal, signals: ExitSignals
+) -> ConditionalExitDecision:
+    """Exit when at least ``min_conditions`` of the five conditions hold; records which held."""
+    long = side is PositionSide.LONG
+    profit_pct = (price - entry) * side.sign * HUNDRED / entry
+    extreme = signals.swing_high if long else signals.swing_low
+    checks = {
+        "profit": profit_pct > config.profit_threshold_pct,
+        "rsi": signals.rsi > config.rsi_overbought if long else signals.rsi < 100 - config.rsi_overbought,
+        "volume_fading": signals.volume_ratio < config.volume_ratio_below,
+        "macd_cross": signals.macd_bearish_cross if long else signals.macd_bullish_cross,
+        "near_swing_extreme": extreme is not None and extreme > 0
+        and abs(float(price) - extreme) / extreme * 100 <= config.near_swing_pct,
+    }
+    held = tuple(name for name in CONDITIONS if checks[name])
+    return ConditionalExitDecision(config.enabled and len(held) >= config.min_conditions, held, config.min_conditions)
