@@ -1,0 +1,111 @@
+"""Order method selection, slippage tolerance, surge detection and chase validation."""
+
+from __future__ import annotations
+
+from decimal import Decimal as D
+
+import pytest
+
+from tradeloom.trading.clock import BacktestClock
+from tradeloom.trading.orders import OrderType, Side, TimeInForce
+from tradeloom.trading.risk.execution.method import ExecutionConfig, OrderMethod, Urgency, select_order_method
+from tradeloom.trading.risk.execution.slippage import (
+    MarketOnExcess,
+    SlippageTolerance,
+    fill_quality,
+    guard_market_order,
+)
+from tradeloom.trading.risk.execution.surge import ChaseGuard, Surge, SurgeConfig, detect_surge
+from tests.trading.risk.execution.test_orderbook import BOOK
+
+TICK = D("0.05")
+
+
+def test_liquid_small_orders_go_at_market() -> None:
+    choice = select_order_method(ExecutionConfig(target_depth_notional=D(4000)), BOOK, Side.BUY, D(5), TICK)
+    assert choice.method is OrderMethod.MARKET and choice.reason.startswith("market: liquid (score 1.00)")
+    assert choice.order_fields() == (OrderType.MARKET, TimeInForce.GTC, False)
+
+
+def test_post_only_by_setting_and_for_passive_strategies() -> None:
+    config = ExecutionConfig(buy_use_post_only=True)
+    choice = select_order_method(config, BOOK, Side.BUY, D(5), TICK)
+    assert (choice.method, choice.limit_price, choice.reason) == (
+        OrderMethod.POST_ONLY, D("99.95"), "post-only: BUY_USE_POST_ONLY is on")
+    assert choice.order_fields() == (OrderType.LIMIT, TimeInForce.GTC, True)
+    assert select_order_method(config, BOOK, Side.SELL, D(5), TICK, Urgency.PASSIVE).method is OrderMethod.POST_ONLY
+    assert select_order_method(config, BOOK, Side.BUY, D(1), TICK, Urgency.URGENT).method is not OrderMethod.POST_ONLY
+
+
+def test_low_liquidity_avoids_market_orders() -> None:
+    config = ExecutionConfig(target_depth_notional=D(100_000))  # score 0.045
+    normal = select_order_method(config, BOOK, Side.BUY, D(5), TICK)
+    assert (normal.method, normal.limit_price) == (OrderMethod.LIMIT, D("99.95"))
+    assert "low liquidity (score 0.04" in normal.reason
+    urgent = select_order_method(config, BOOK, Side.SELL, D(5), TICK, Urgency.URGENT)
+    assert (urgent.method, urgent.limit_price) == (OrderMethod.IOC, D("99.5"))  # 0.5% under mid 100
+    assert urgent.order_fields()[1] is TimeInForce.IOC
+
+
+def test_all_or_none_is_fill_or_kill() -> None:
+    choice = select_order_method(ExecutionConfig(), BOOK, Side.BUY, D(10), TICK, all_or_none=True)
+    assert (choice.method, choice.limit_price) == (OrderMethod.FOK, D("100.5"))
+    assert "the book holds it" in choice.reason
+
+
+def test_a_market_order_beyond_the_tolerance_is_converted_or_refused_by_setting() -> None:
+    liquid = dict(target_depth_notional=D(1000), slippage=SlippageTolerance(D("0.2")))
+    converted = select_order_method(ExecutionConfig(**liquid), BOOK, Side.BUY, D(10), TICK)  # 0.3% expected
+    assert (converted.method, converted.limit_price) == (OrderMethod.LIMIT, D("100.2"))
+    assert converted.reason == "expected slippage 0.300% exceeds the tolerance 0.2%: converted to a limit at 100.20"
+    strict = dict(liquid, slippage=SlippageTolerance(D("0.2"), MarketOnExcess.REFUSE))
+    refused = select_order_method(ExecutionConfig(**strict), BOOK, Side.BUY, D(10), TICK)
+    assert refused.refused and refused.reason == "refused: expected slippage 0.300% exceeds the tolerance 0.2%"
+    with pytest.raises(ValueError, match="refused choice"):
+        refused.order_fields()
+    assert guard_market_order(SlippageTolerance(), Side.SELL, D(100), D("0.1"), TICK).action == "send"
+
+
+def test_tolerance_bounds_limits_and_flags_fills() -> None:
+    tolerance = SlippageTolerance(D("0.5"))
+    assert tolerance.bound_limit(Side.BUY, D(100), D(101), TICK) == D("100.5")
+    assert tolerance.bound_limit(Side.BUY, D(100), D("99.8"), TICK) == D("99.8")
+    assert tolerance.bound_limit(Side.SELL, D(100), D(99), TICK) == D("99.5")
+    worse = fill_quality(tolerance, Side.BUY, D(100), D("100.6"))
+    assert (worse.slippage_pct, worse.flagged) == (D("0.6"), True)
+    better = fill_quality(tolerance, Side.SELL, D(100), D("100.2"))
+    assert (better.slippage_pct, better.flagged) == (D("-0.2"), False)
+    with pytest.raises(ValueError, match="slippage tolerance"):
+        SlippageTolerance(D(0))
+
+
+def _surge_series(jump: float, volume: float) -> tuple[list[float], list[float]]:
+    closes = [100.0] * 50 + [100.0 + jump * i / 5 for i in range(1, 6)]
+    volumes = [1000.0] * 50 + [volume] * 5
+    return closes, volumes
+
+
+def test_surges_need_both_price_and_volume() -> None:
+    config = SurgeConfig()
+    surge = detect_surge(config, *_surge_series(4.0, 3500.0))
+    assert surge == Surge(100.0, pytest.approx(4.0), 3.5)
+    assert detect_surge(config, *_surge_series(2.0, 5000.0)) is None  # price too calm
+    assert detect_surge(config, *_surge_series(5.0, 2000.0)) is None  # volume too thin
+    with pytest.raises(ValueError, match="needs 51 bars"):
+        detect_surge(config, [1.0] * 10, [1.0] * 10)
+
+
+def test_chase_validation_distance_cooldown_and_daily_limit() -> None:
+    clock = BacktestClock(0)
+    guard = ChaseGuard(SurgeConfig(cooldown_s=900, daily_limit=2), clock)
+    surge = Surge(100.0, 4.0, 3.5)
+    far = guard.validate("BTC", D("101.6"), surge)
+    assert far == guard.validate("BTC", D("101.6"), surge) and not far.allowed
+    assert far.reason == "price is 1.60% above the surge start 100.0, more than 1.5%"
+    assert guard.validate("BTC", D("101.5"), surge).allowed
+    clock.observe(600 * 10**9)
+    assert guard.validate("BTC", D(101), surge).reason == "BTC chase cooldown: 300s left"
+    assert guard.validate("ETH", D(101), surge).allowed
+    assert guard.validate("SOL", D(101), surge).reason == "daily chase limit 2 reached"
+    clock.observe(86_400 * 10**9)  # the next UTC day
+    assert guard.validate("SOL", D(101), surge).allowed

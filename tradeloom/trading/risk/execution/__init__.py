@@ -1,0 +1,1 @@
+"""Smart execution: order-book analysis, order method selection, slippage tolerance, surge and chase guards."""
