@@ -8,6 +8,8 @@ from typing import Mapping
 
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.data.test_yahoo_parse import YF2, chart_body
 from tradeloom.data.sources.yahoo import YahooSource, request_windows, yahoo_symbol
@@ -171,3 +173,21 @@ def test_request_windows_cover_the_range_exactly() -> None:
     assert all(a[1] == b[0] for a, b in zip(windows, windows[1:]))
     assert all(e - s <= timedelta(days=8) for s, e in windows)
     assert request_windows("1d", start, end) == [(start, end)]
+
+
+@given(
+    offset_minutes=st.integers(min_value=0, max_value=60 * 24 * 365),
+    length_minutes=st.integers(min_value=1, max_value=60 * 24 * 40),
+    timeframe=st.sampled_from(["1m", "5m", "1h", "1d"]),
+)
+def test_request_windows_tile_any_range_within_the_per_request_limit(
+    offset_minutes: int, length_minutes: int, timeframe: str
+) -> None:
+    start = at("2020-01-01T00:00") + timedelta(minutes=offset_minutes)
+    end = start + timedelta(minutes=length_minutes)
+    windows = request_windows(timeframe, start, end)
+    assert windows[0][0] == start and windows[-1][1] == end
+    assert all(s < e for s, e in windows) and all(a[1] == b[0] for a, b in zip(windows, windows[1:]))
+    if timeframe == "1m":
+        assert all(e - s <= timedelta(days=8) for s, e in windows)
+        assert len(windows) == -(-length_minutes // (8 * 24 * 60))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Callable
 from urllib.parse import urlencode
 
@@ -158,7 +158,13 @@ def _require_utc_range(start: datetime, end: datetime) -> None:
         raise ValueError(f"empty range: start {start.isoformat()} is not before end {end.isoformat()}")
 
 
-def _within(frames: list[pd.DataFrame], start: datetime, end: datetime, conform, keys: list[str]) -> pd.DataFrame:
+def _within(
+    frames: list[pd.DataFrame],
+    start: datetime,
+    end: datetime,
+    conform: Callable[..., pd.DataFrame],
+    keys: list[str],
+) -> pd.DataFrame:
     frame = pd.concat(frames, ignore_index=True) if frames else conform()
     if frame.empty:
         return conform()
