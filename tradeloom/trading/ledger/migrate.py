@@ -1,0 +1,87 @@
+"""Versioned schema migrations of the ledger: alembic, driven from code (no alembic.ini at runtime).
+
+The revisions live in ``migrations/versions`` (0001, 0002, ...). Opening a ledger brings its
+database to the newest revision; a database already there is left alone without taking the
+write lock, so readers open freely while the live loop writes.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
+from sqlalchemy import Connection, Engine, text
+
+from tradeloom.trading.ledger.connection import writer
+from tradeloom.trading.ledger.errors import LedgerSchemaError
+
+VERSION_TABLE = "ledger_schema_version"
+SCRIPT_LOCATION = "tradeloom.trading.ledger:migrations"
+_PG_LOCK_KEY = 0x7472_6164_656C_6F6F  # "tradeloo": serialises concurrent upgrades on PostgreSQL
+
+
+def _config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", SCRIPT_LOCATION)
+    config.set_main_option("path_separator", "os")
+    config.attributes["version_table"] = VERSION_TABLE
+    return config
+
+
+@lru_cache(maxsize=1)
+def _scripts() -> ScriptDirectory:
+    return ScriptDirectory.from_config(_config())
+
+
+def head_revision() -> str:
+    """The newest schema revision this code knows."""
+    head = _scripts().get_current_head()
+    assert head is not None, "the ledger has at least one migration"
+    return head
+
+
+def _current(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE}).get_current_revision()
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The revision the database at ``engine`` is at, None for an empty database."""
+    with engine.connect() as connection:
+        return _current(connection)
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Bring the database to ``revision`` in one transaction; LedgerSchemaError if it is at an unknown one."""
+    with writer(engine).begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
+        _check_known(_current(connection))
+        config = _config()
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+
+def ensure_current(engine: Engine) -> None:
+    """Upgrade the database to the newest revision unless it is there already."""
+    current = current_revision(engine)
+    _check_known(current)
+    if current != head_revision():
+        upgrade(engine)
+
+
+def _check_known(current: str | None) -> None:
+    if current is None:
+        return
+    try:
+        known = _scripts().get_revision(current)
+    except CommandError:
+        known = None
+    if known is None:
+        raise LedgerSchemaError(
+            f"the ledger is at schema revision {current!r}, which this tradeloom does not know "
+            f"(its newest is {head_revision()!r}); upgrade tradeloom before opening this ledger"
+        )

@@ -1,0 +1,22 @@
+"""Alembic environment for the ledger: runs on the connection ``migrate.upgrade`` hands over.
+
+There is no alembic.ini: ``tradeloom.trading.ledger.migrate`` builds the configuration in
+code and opens the transaction (on SQLite a ``BEGIN IMMEDIATE``), so a whole upgrade is one
+atomic step and two processes opening the same ledger upgrade it once.
+"""
+
+from __future__ import annotations
+
+from alembic import context
+
+connection = context.config.attributes.get("connection")
+if connection is None:
+    raise RuntimeError("ledger migrations run through tradeloom.trading.ledger.migrate.upgrade, which passes a connection")
+
+context.configure(
+    connection=connection,
+    version_table=context.config.attributes["version_table"],
+    render_as_batch=True,
+)
+with context.begin_transaction():
+    context.run_migrations()

@@ -1,0 +1,192 @@
+"""Domain records <-> table rows: orders, order events, fills and instruments, field by field."""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from decimal import Decimal
+from enum import Enum
+from typing import Any, Mapping
+
+from tradeloom.trading.events import (
+    Fill,
+    OrderAccepted,
+    OrderCanceled,
+    OrderEvent,
+    OrderExpired,
+    OrderModified,
+    OrderRejected,
+    OrderSubmitted,
+)
+from tradeloom.trading.instrument import Instrument, InstrumentKind
+from tradeloom.trading.ledger.columns import dump_json, load_json
+from tradeloom.trading.orders import Liquidity, Order, OrderStatus, OrderType, Purpose, Side, TimeInForce
+
+EVENT_KINDS: dict[type, str] = {
+    OrderSubmitted: "submitted",
+    OrderAccepted: "accepted",
+    OrderModified: "modified",
+    OrderCanceled: "canceled",
+    OrderRejected: "rejected",
+    OrderExpired: "expired",
+    Fill: "filled",
+}
+EVENT_TYPES: dict[str, type] = {kind: cls for cls, kind in EVENT_KINDS.items()}
+
+# What a later record of the same client order id may not change: it would be another order.
+IDENTITY_FIELDS = ("symbol", "side", "order_type", "time_in_force", "post_only", "reduce_only", "purpose", "created_ns")
+
+
+def order_row(order: Order) -> dict[str, Any]:
+    """The orders-table values of ``order`` (without venue and updated_ns)."""
+    return {
+        "client_order_id": order.client_order_id,
+        "venue_order_id": order.venue_order_id,
+        "symbol": order.symbol,
+        "side": Side(order.side).value,
+        "order_type": OrderType(order.order_type).value,
+        "time_in_force": TimeInForce(order.time_in_force).value,
+        "post_only": bool(order.post_only),
+        "reduce_only": bool(order.reduce_only),
+        "purpose": Purpose(order.purpose).value,
+        "quantity": order.quantity,
+        "price": order.price,
+        "stop_price": order.stop_price,
+        "filled_quantity": order.filled_quantity,
+        "filled_notional": order.filled_notional,
+        "status": OrderStatus(order.status).value,
+        "status_reason": order.status_reason,
+        "reason": order.reason,
+        "oco_group": order.oco_group,
+        "position_id": order.position_id,
+        "created_ns": int(order.created_ns),
+        "expire_ns": None if order.expire_ns is None else int(order.expire_ns),
+    }
+
+
+def order_from_row(row: Mapping[str, Any]) -> Order:
+    """The Order a stored row describes."""
+    return Order(
+        client_order_id=row["client_order_id"],
+        symbol=row["symbol"],
+        side=Side(row["side"]),
+        order_type=OrderType(row["order_type"]),
+        quantity=row["quantity"],
+        price=row["price"],
+        stop_price=row["stop_price"],
+        time_in_force=TimeInForce(row["time_in_force"]),
+        post_only=bool(row["post_only"]),
+        reduce_only=bool(row["reduce_only"]),
+        purpose=Purpose(row["purpose"]),
+        status=OrderStatus(row["status"]),
+        venue_order_id=row["venue_order_id"],
+        filled_quantity=row["filled_quantity"],
+        filled_notional=row["filled_notional"],
+        oco_group=row["oco_group"],
+        position_id=row["position_id"],
+        reason=row["reason"],
+        created_ns=row["created_ns"],
+        expire_ns=row["expire_ns"],
+        status_reason=row["status_reason"],
+    )
+
+
+def fill_row(fill: Fill) -> dict[str, Any]:
+    """The fills-table values of ``fill`` (without venue)."""
+    return {
+        "fill_id": fill.fill_id,
+        "client_order_id": fill.client_order_id,
+        "venue_order_id": fill.venue_order_id,
+        "symbol": fill.symbol,
+        "side": Side(fill.side).value,
+        "price": fill.price,
+        "quantity": fill.quantity,
+        "fee": fill.fee,
+        "fee_currency": fill.fee_currency,
+        "liquidity": Liquidity(fill.liquidity).value,
+        "ts": int(fill.ts),
+    }
+
+
+def fill_from_row(row: Mapping[str, Any]) -> Fill:
+    """The Fill a stored row describes."""
+    return Fill(
+        fill_id=row["fill_id"],
+        client_order_id=row["client_order_id"],
+        venue_order_id=row["venue_order_id"],
+        symbol=row["symbol"],
+        side=Side(row["side"]),
+        price=row["price"],
+        quantity=row["quantity"],
+        fee=row["fee"],
+        fee_currency=row["fee_currency"],
+        liquidity=Liquidity(row["liquidity"]),
+        ts=row["ts"],
+    )
+
+
+def event_kind(event: OrderEvent) -> str:
+    """The stored name of ``event``'s type; ValueError for anything that is not an order event."""
+    kind = EVENT_KINDS.get(type(event))
+    if kind is None:
+        raise ValueError(f"{type(event).__name__} is not an order event ({', '.join(t.__name__ for t in EVENT_KINDS)})")
+    return kind
+
+
+def event_payload(event: OrderEvent) -> str:
+    """``event``'s fields as JSON (decimals exact, enums by value)."""
+    values = {}
+    for field in dataclasses.fields(event):
+        value = getattr(event, field.name)
+        values[field.name] = value.value if isinstance(value, Enum) else value
+    return dump_json(values, f"{type(event).__name__} {getattr(event, 'client_order_id', '')}")
+
+
+def event_from_row(kind: str, payload: str) -> OrderEvent:
+    """The event a stored kind and payload describe."""
+    cls = EVENT_TYPES[kind]
+    hints = typing.get_type_hints(cls)
+    values = load_json(payload)
+    for name, value in values.items():
+        hint = hints[name]
+        if value is None:
+            continue
+        if hint in (Side, Liquidity):
+            values[name] = hint(value)
+        elif hint is Decimal or Decimal in typing.get_args(hint):
+            values[name] = value if isinstance(value, Decimal) else Decimal(value)
+    return typing.cast(OrderEvent, cls(**values))
+
+
+def instrument_row(instrument: Instrument) -> dict[str, Any]:
+    """The instruments-table values of ``instrument`` (without venue)."""
+    return {
+        "symbol": instrument.symbol,
+        "kind": InstrumentKind(instrument.kind).value,
+        "base": instrument.base,
+        "quote": instrument.quote,
+        "tick_size": instrument.tick_size,
+        "lot_size": instrument.lot_size,
+        "min_notional": instrument.min_notional,
+        "max_notional": instrument.max_notional,
+        "min_quantity": instrument.min_quantity,
+        "price_precision": instrument.price_precision,
+        "size_precision": instrument.size_precision,
+    }
+
+
+def instrument_from_row(row: Mapping[str, Any]) -> Instrument:
+    """The Instrument a stored row describes."""
+    return Instrument(
+        symbol=row["symbol"],
+        kind=InstrumentKind(row["kind"]),
+        base=row["base"],
+        quote=row["quote"],
+        tick_size=row["tick_size"],
+        lot_size=row["lot_size"],
+        min_notional=row["min_notional"],
+        max_notional=row["max_notional"],
+        min_quantity=row["min_quantity"],
+        price_precision=row["price_precision"],
+        size_precision=row["size_precision"],
+    )

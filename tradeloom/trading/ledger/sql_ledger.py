@@ -1,0 +1,209 @@
+"""SqlLedger: the Ledger protocol (and a little more) on SQLite or any SQLAlchemy database.
+
+One ledger object sees one venue's orders, events, fills and instruments (``venue=``), so a
+paper loop and a live loop may share a database without mixing positions. Positions are not
+stored: they are folded from the fills, in the order recorded, with the domain's own fold.
+Equity snapshots, trading state and backtest runs live in the same database (see
+``account_store`` and ``run_store``).
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any, ContextManager, Sequence
+
+from sqlalchemy import Connection, Engine, and_, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from tradeloom.trading.clock import Clock, WallClock
+from tradeloom.trading.events import Fill, OrderEvent
+from tradeloom.trading.instrument import Instrument
+from tradeloom.trading.ledger import account_store, run_store, schema
+from tradeloom.trading.ledger.connection import ledger_engine, writer
+from tradeloom.trading.ledger.errors import LedgerConflictError
+from tradeloom.trading.ledger.migrate import ensure_current
+from tradeloom.trading.ledger.order_updates import order_changes
+from tradeloom.trading.ledger.rows import (
+    event_from_row,
+    event_kind,
+    event_payload,
+    fill_from_row,
+    fill_row,
+    instrument_from_row,
+    instrument_row,
+    order_from_row,
+    order_row,
+)
+from tradeloom.trading.orders import OPEN_STATUSES, Order
+from tradeloom.trading.positions import Position, fold
+
+_OPEN = sorted(status.value for status in OPEN_STATUSES)
+
+
+class SqlLedger(account_store.AccountRecords, run_store.BacktestRunRecords):
+    """Durable trading state at a SQLAlchemy URL, migrated to the newest schema when opened."""
+
+    def __init__(self, url: str, *, venue: str = "default", clock: Clock | None = None) -> None:
+        if not isinstance(venue, str) or not venue.strip() or len(venue) > 64:
+            raise ValueError(f"ledger venue must be a non-empty name of at most 64 characters, got {venue!r}")
+        self.url = url
+        self.venue = venue
+        self._clock: Clock = clock if clock is not None else WallClock()
+        self._engine: Engine = ledger_engine(url)
+        try:
+            ensure_current(self._engine)
+        except BaseException:
+            self._engine.dispose()
+            raise
+
+    # -- lifetime -------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self._engine.dispose()
+
+    def __enter__(self) -> SqlLedger:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"SqlLedger({self._engine.url.render_as_string(hide_password=True)!r}, venue={self.venue!r})"
+
+    def _write(self) -> ContextManager[Connection]:
+        return writer(self._engine).begin()
+
+    def _read(self) -> ContextManager[Connection]:
+        return self._engine.connect()
+
+    # -- orders ---------------------------------------------------------------------------
+
+    def _order_key(self, client_order_id: str) -> Any:
+        return and_(schema.orders.c.venue == self.venue, schema.orders.c.client_order_id == client_order_id)
+
+    def record_order(self, order: Order) -> None:
+        """Store ``order`` as it is now: insert it, or move its stored record along the lifecycle table."""
+        values = order_row(order)
+        now = self._clock.now_ns()
+        with self._write() as connection:
+            query = select(schema.orders).where(self._order_key(order.client_order_id)).with_for_update()
+            stored = connection.execute(query).mappings().first()
+            if stored is None:
+                connection.execute(insert(schema.orders).values(venue=self.venue, updated_ns=now, **values))
+                return
+            changes = order_changes(stored, values)
+            if changes:
+                statement = update(schema.orders).where(self._order_key(order.client_order_id))
+                connection.execute(statement.values(updated_ns=now, **changes))
+
+    def order(self, client_order_id: str) -> Order | None:
+        """The order recorded under ``client_order_id``, None if there is none."""
+        with self._read() as connection:
+            row = connection.execute(select(schema.orders).where(self._order_key(client_order_id))).mappings().first()
+        return None if row is None else order_from_row(row)
+
+    def orders(self, *, open_only: bool = False) -> list[Order]:
+        """Orders in the order they were created (open ones only if asked)."""
+        query = select(schema.orders).where(schema.orders.c.venue == self.venue)
+        if open_only:
+            query = query.where(schema.orders.c.status.in_(_OPEN))
+        query = query.order_by(schema.orders.c.created_ns, schema.orders.c.client_order_id)
+        with self._read() as connection:
+            return [order_from_row(row) for row in connection.execute(query).mappings()]
+
+    def open_orders(self) -> Sequence[Order]:
+        """Orders last recorded with an open status (NEW, SUBMITTED, ACCEPTED, PARTIALLY_FILLED)."""
+        return self.orders(open_only=True)
+
+    # -- events ---------------------------------------------------------------------------
+
+    def record_event(self, event: OrderEvent) -> None:
+        """Append an order event of an order already recorded (a Fill here is stored as an event, not a fill)."""
+        kind = event_kind(event)
+        row = {"venue": self.venue, "client_order_id": event.client_order_id, "kind": kind, "ts": int(event.ts),
+               "payload": event_payload(event)}
+        with self._write() as connection:
+            known = connection.execute(
+                select(schema.orders.c.status).where(self._order_key(event.client_order_id))
+            ).first()
+            if known is None:
+                raise ValueError(
+                    f"{type(event).__name__} for order {event.client_order_id}, which this ledger "
+                    f"(venue {self.venue!r}) has not recorded: record the order before its events"
+                )
+            connection.execute(insert(schema.order_events).values(**row))
+
+    def events(self, client_order_id: str | None = None) -> list[OrderEvent]:
+        """Order events in the order recorded, of one order or of all."""
+        table = schema.order_events
+        query = select(table.c.kind, table.c.payload).where(table.c.venue == self.venue)
+        if client_order_id is not None:
+            query = query.where(table.c.client_order_id == client_order_id)
+        with self._read() as connection:
+            rows = connection.execute(query.order_by(table.c.seq)).all()
+        return [event_from_row(kind, payload) for kind, payload in rows]
+
+    # -- fills and positions --------------------------------------------------------------
+
+    def record_fill(self, fill: Fill) -> None:
+        """Store a fill once: an identical fill id seen before is ignored, a different one is a LedgerConflictError."""
+        if not isinstance(fill, Fill):
+            raise ValueError(f"record_fill needs a Fill, got {type(fill).__name__}")
+        values = {"venue": self.venue, **fill_row(fill)}
+        with self._write() as connection:
+            if connection.dialect.name in ("sqlite", "postgresql"):
+                dialect_insert = sqlite.insert if connection.dialect.name == "sqlite" else postgresql.insert
+                statement = dialect_insert(schema.fills).values(**values)
+                inserted = connection.execute(statement.on_conflict_do_nothing(index_elements=["venue", "fill_id"]))
+                if inserted.rowcount == 1:
+                    return
+            stored = self._stored_fill(connection, fill.fill_id)
+            if stored is None:
+                connection.execute(insert(schema.fills).values(**values))
+            elif stored != fill:
+                raise LedgerConflictError(
+                    f"fill {fill.fill_id} is recorded as {stored}; the fill now reported under that id differs: {fill}"
+                )
+
+    def _stored_fill(self, connection: Connection, fill_id: str) -> Fill | None:
+        query = select(schema.fills).where(schema.fills.c.venue == self.venue, schema.fills.c.fill_id == fill_id)
+        row = connection.execute(query).mappings().first()
+        return None if row is None else fill_from_row(row)
+
+    def fills(self, symbol: str | None = None) -> Sequence[Fill]:
+        """Every fill (of one symbol, if given), in the order recorded."""
+        query = select(schema.fills).where(schema.fills.c.venue == self.venue)
+        if symbol is not None:
+            query = query.where(schema.fills.c.symbol == symbol)
+        with self._read() as connection:
+            return [fill_from_row(row) for row in connection.execute(query.order_by(schema.fills.c.seq)).mappings()]
+
+    def positions(self) -> dict[str, Position]:
+        """Symbol -> position folded from the recorded fills (flat ones included: they carry realised PnL)."""
+        by_symbol: dict[str, list[Fill]] = {}
+        for fill in self.fills():
+            by_symbol.setdefault(fill.symbol, []).append(fill)
+        quotes = {symbol: instrument.quote for symbol, instrument in self.instruments().items()}
+        return {
+            symbol: fold(symbol, quotes.get(symbol, fills[0].fee_currency), fills)
+            for symbol, fills in by_symbol.items()
+        }
+
+    # -- instruments ----------------------------------------------------------------------
+
+    def record_instrument(self, instrument: Instrument) -> None:
+        """Store ``instrument`` (replacing what was stored for its symbol: venues change their rules)."""
+        values = {"venue": self.venue, **instrument_row(instrument)}
+        key = and_(schema.instruments.c.venue == self.venue, schema.instruments.c.symbol == instrument.symbol)
+        with self._write() as connection:
+            if connection.execute(select(schema.instruments.c.symbol).where(key)).first() is None:
+                connection.execute(insert(schema.instruments).values(**values))
+            else:
+                connection.execute(update(schema.instruments).where(key).values(**values))
+
+    def instruments(self) -> dict[str, Instrument]:
+        """Symbol -> instrument, as recorded."""
+        query = select(schema.instruments).where(schema.instruments.c.venue == self.venue)
+        with self._read() as connection:
+            return {row["symbol"]: instrument_from_row(row) for row in connection.execute(query).mappings()}
