@@ -60,6 +60,12 @@ def test_stop_and_target_in_one_bar_stops_out():
     assert result.reason_label(int(trade["reason"])) == "stop"
 
 
+def test_a_bar_that_gaps_through_the_target_but_touches_the_stop_stops_out():
+    result = run([(100, 100, 100, 100), (100, 100.5, 99.5, 100), (105, 106, 97.5, 99)], {0: 1})
+    trade = only_trade(result)
+    assert trade["exit_price"] == pytest.approx(98.0, abs=1e-12) and trade["reason"] == 1
+
+
 def test_stop_is_checked_on_the_entry_bar():
     result = run([(100, 100, 100, 100), (100, 100.5, 97.9, 98.5)], {0: 1})
     trade = only_trade(result)

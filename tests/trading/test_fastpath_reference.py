@@ -1,9 +1,10 @@
 """A plain-Python reference (no tests here; imported by the fast-path tests) of the fast path's rules, written as resting orders walked along each bar's path.
 
-Each bar is the path open -> adverse extreme -> favourable extreme -> close. Orders rest at
-the venue: one protective stop for the whole remainder and limit exits (scale-out levels,
-the take-profit). A stop fills at the open when the open is through it, else at its price
-when the path touches it; a limit likewise. Position management runs at the close.
+Orders rest at the venue: one protective stop for the whole remainder and limit exits
+(scale-out levels, the take-profit). The stop is looked at first, along open -> adverse
+extreme, so a bar that touches it stops out even when its open gapped through a limit; then
+the limits along open -> favourable extreme. Either fills at the open when the open is
+through it, else at its own price. Position management runs at the close.
 Deliberately independent of the kernel's code: objects and lists, no shared helpers.
 """
 
@@ -107,12 +108,13 @@ def reference_backtest(open_, high, low, close, entry, exit_, policy: FastPolicy
 
         if pos is not None:
             adverse, favourable = (low[j], high[j]) if side > 0 else (high[j], low[j])
-            for point, price in enumerate((open_[j], adverse, favourable)):
-                if pos is None:
-                    break
-                if (price - pos.stop) * side <= 0:
+            # the stop first: whenever the bar touches it, even if the open gapped through a limit
+            for point, price in enumerate((open_[j], adverse)):
+                if pos is not None and (price - pos.stop) * side <= 0:
                     close_part(pos, j, open_[j] if point == 0 else pos.stop, pos.remaining, pos.stop_code)
                     pos = None
+            for point, price in enumerate((open_[j], favourable)):
+                if pos is None:
                     break
                 for limit in list(pos.exits):
                     if not better_or_equal(price, limit.price):
