@@ -29,8 +29,8 @@ class VenueListener(Protocol):
         """An order event (accepted, modified, filled, canceled, rejected, expired)."""
         ...
 
-    def on_bar(self, symbol: str, index: int) -> None:
-        """Bar ``index`` of ``venue.bars(symbol)`` has closed."""
+    def on_market_data(self, symbol: str, index: int) -> None:
+        """Market event ``index`` of ``symbol`` is complete (for bar data: bar ``index`` of ``venue.bars(symbol)`` closed)."""
         ...
 
 
