@@ -1,0 +1,134 @@
+"""ProtectionPolicy as a PositionPolicy: the issue's scenario as intents, sizing, breakers, conditional exit."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from decimal import Decimal as D
+
+import numpy as np
+
+from tradeloom.trading.clock import BacktestClock
+from tradeloom.trading.events import Fill
+from tradeloom.trading.instrument import Instrument, InstrumentKind
+from tradeloom.trading.orders import Liquidity, Purpose, Side
+from tradeloom.trading.policy import (
+    CancelEntries,
+    EntryRequest,
+    ExitPosition,
+    PositionPolicy,
+    PositionState,
+    ScaleOut,
+    SetStop,
+)
+from tradeloom.trading.risk.breakers import BreakerConfig, CircuitBreakers
+from tradeloom.trading.risk.conditional_exit import ConditionalExitConfig
+from tradeloom.trading.risk.config import RiskConfig
+from tradeloom.trading.risk.dynamic_stop import DynamicStopConfig
+from tradeloom.trading.risk.protection_policy import BarArrays, ProtectionPolicy
+
+INSTRUMENT = Instrument("XYZUSD", InstrumentKind.SPOT, "XYZ", "USD", D("0.01"), D(1))
+NO_CONDITIONAL = RiskConfig(conditional_exit=ConditionalExitConfig(enabled=False))
+
+
+def _request(side: Side = Side.BUY, equity: D = D(100_000)) -> EntryRequest:
+    return EntryRequest("XYZUSD", side, 1.0, D(100), equity, equity, INSTRUMENT, "signal", 0)
+
+
+def _state(side: Side, quantity: str, high: float = 100, low: float = 100, close: float = 100,
+           pending: str = "0") -> PositionState:
+    return PositionState("p1", "XYZUSD", side, D(quantity), D(100), 0, None, D(0), None, D(pending), D(0), D(0), 0,
+                         high, low, close)
+
+
+def _fill(side: Side, quantity: str, price: str = "100") -> Fill:
+    return Fill("f", "c", "v", "XYZUSD", side, D(price), D(quantity), D(0), "USD", Liquidity.TAKER, 0)
+
+
+def test_it_is_a_position_policy() -> None:
+    assert isinstance(ProtectionPolicy(RiskConfig(), D(5)), PositionPolicy)
+
+
+def test_the_issue_scenario_as_intents_for_a_long() -> None:
+    policy = ProtectionPolicy(NO_CONDITIONAL, D(5), fee_rate=D("0.001"), fixed_quantity=D(4))
+    plan = policy.plan_entry(_request())
+    assert plan is not None and (plan.quantity, plan.planned_stop) == (D(4), D(95))
+    assert policy.on_fill(_state(Side.BUY, "4"), _fill(Side.BUY, "4"), Purpose.ENTRY) == (SetStop(D(95), "stop", D(4)),)
+    assert policy.on_market_data(_state(Side.BUY, "4", high=104.99, low=99)) == []
+    assert policy.on_market_data(_state(Side.BUY, "4", high=105, low=101)) == [SetStop(D("100.21"), "breakeven", D(4))]
+    at_2r = policy.on_market_data(_state(Side.BUY, "4", high=110, low=104))
+    assert at_2r == [SetStop(D(105), "trailing", D(2)), ScaleOut(D(2), "scale_out_2R")]
+    assert policy.on_fill(_state(Side.BUY, "2"), _fill(Side.SELL, "2", "110"), Purpose.SCALE_OUT) == ()
+    at_3r = policy.on_market_data(_state(Side.BUY, "2", high=115, low=109))
+    assert at_3r == [SetStop(D("112.5"), "trailing", D(1)), ScaleOut(D(1), "scale_out_3R")]
+    policy.on_fill(_state(Side.BUY, "1"), _fill(Side.SELL, "1", "115"), Purpose.SCALE_OUT)
+    assert policy.on_market_data(_state(Side.BUY, "1", high=120, low=114)) == [ScaleOut(D(1), "scale_out_4R")]
+    policy.on_fill(_state(Side.BUY, "0"), _fill(Side.SELL, "1", "120"), Purpose.SCALE_OUT)
+    assert policy.states == {}
+
+
+def test_the_mirror_for_a_short_and_risk_based_sizing() -> None:
+    policy = ProtectionPolicy(NO_CONDITIONAL, D(5), fee_rate=D("0.001"))
+    plan = policy.plan_entry(_request(Side.SELL, equity=D(10_000)))
+    # 2% of 10,000 = 200 over a 5 distance = 40 units, capped at 20% of equity = 20 units
+    assert plan is not None and (plan.quantity, plan.planned_stop) == (D(20), D(105))
+    assert plan.reason == "risk 1.00% bound by max_position; stop from base"
+    policy.on_fill(_state(Side.SELL, "20"), _fill(Side.SELL, "20"), Purpose.ENTRY)
+    assert policy.on_market_data(_state(Side.SELL, "20", high=99, low=95)) == [SetStop(D("99.80"), "breakeven", D(20))]
+    assert policy.on_market_data(_state(Side.SELL, "20", high=96, low=90)) == [
+        SetStop(D(95), "trailing", D(10)), ScaleOut(D(10), "scale_out_2R")]
+
+
+def test_a_canceled_scale_out_gives_its_quantity_back_to_the_stop() -> None:
+    policy = ProtectionPolicy(NO_CONDITIONAL, D(5), fixed_quantity=D(4))
+    policy.plan_entry(_request())
+    policy.on_fill(_state(Side.BUY, "4"), _fill(Side.BUY, "4"), Purpose.ENTRY)
+    policy.on_market_data(_state(Side.BUY, "4", high=110, pending="0"))
+    # the engine reports the scale-out is no longer working (canceled): the stop covers all 4 again
+    intents = policy.on_market_data(_state(Side.BUY, "4", high=111, pending="0"))
+    assert intents == [SetStop(D(106), "trailing", D(4))]
+
+
+def test_dynamic_stop_from_atr_when_bars_are_known() -> None:
+    class Bars:
+        def recent(self, symbol: str, count: int) -> BarArrays:
+            n = min(count, 30)
+            return BarArrays([101.0] * n, [99.0] * n, [100.0] * n, [1.0] * n)  # ATR 2
+
+    config = replace(NO_CONDITIONAL, dynamic_stop=DynamicStopConfig(atr_multiplier=D(3)))
+    plan = ProtectionPolicy(config, D(5), bars=Bars(), fixed_quantity=D(1)).plan_entry(_request())
+    assert plan is not None and plan.planned_stop == D(94) and plan.reason == "fixed size; stop from atr"
+
+
+def test_a_halt_cancels_entries_once_and_flattens_by_setting() -> None:
+    clock = BacktestClock(0)
+    breakers = CircuitBreakers(BreakerConfig(flatten_on_halt=True), clock)
+    policy = ProtectionPolicy(NO_CONDITIONAL, D(5), breakers=breakers, fixed_quantity=D(4))
+    policy.plan_entry(_request())
+    policy.on_fill(_state(Side.BUY, "4"), _fill(Side.BUY, "4"), Purpose.ENTRY)
+    breakers.update(D(100_000))
+    breakers.update(D(96_000))  # 4% daily loss
+    first = policy.on_market_data(_state(Side.BUY, "4", high=101))
+    reason = "daily loss reached the limit 3% of the day's starting equity 100000"
+    assert first == [CancelEntries(f"halted: {reason}"), ExitPosition(f"breaker: {reason}")]
+    assert policy.on_market_data(_state(Side.BUY, "4", high=101)) == [ExitPosition(f"breaker: {reason}")]
+    assert policy.plan_entry(_request()) is None
+
+
+def test_the_conditional_exit_records_its_conditions() -> None:
+    n = 60
+    closes = list(np.linspace(100, 112, n))
+    highs = [c + 0.2 for c in closes]
+    highs[-4] = 113.0  # a swing high three bars back
+    volumes = [1000.0] * (n - 1) + [300.0]
+
+    class Bars:
+        def recent(self, symbol: str, count: int) -> BarArrays:
+            return BarArrays(highs[-count:], [c - 0.2 for c in closes][-count:], closes[-count:], volumes[-count:])
+
+    config = RiskConfig(conditional_exit=ConditionalExitConfig(min_conditions=3))
+    policy = ProtectionPolicy(replace(config, protection=replace(config.protection, scaled_exits_enabled=False)),
+                              D(20), bars=Bars(), fixed_quantity=D(1))
+    policy.plan_entry(_request())
+    policy.on_fill(_state(Side.BUY, "1"), _fill(Side.BUY, "1"), Purpose.ENTRY)
+    intents = policy.on_market_data(_state(Side.BUY, "1", high=112.2, low=111.8, close=112))
+    assert intents[-1] == ExitPosition("conditional: profit, rsi, volume_fading, near_swing_extreme")

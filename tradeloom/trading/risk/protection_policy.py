@@ -1,0 +1,227 @@
+"""The full position-management policy: sizing and dynamic stop on entry; breakeven, trailing ladder,
+scale-outs, conditional exit and breaker reactions while a position is open.
+
+It implements ``tradeloom.trading.policy.PositionPolicy`` on top of ``ProtectionState`` (one
+per position). Order of intents when a scale-out level is reached: first the stop is resized
+to the quantity that stays (``SetStop`` with ``quantity``), then the scale-out is sent at
+market, so exit orders never add up to more than the position and the rest always has a stop.
+The stop order's reason is ``stop``, ``breakeven`` or ``trailing``; a scale-out's is its
+level (``scale_out_2R``); a conditional exit's lists the conditions that held.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Protocol, runtime_checkable
+
+from tradeloom.trading.events import Fill
+from tradeloom.trading.instrument import Instrument
+from tradeloom.trading.orders import Purpose, Side
+from tradeloom.trading.policy import (
+    CancelEntries,
+    EntryPlan,
+    EntryRequest,
+    ExitPosition,
+    Intent,
+    PositionState,
+    ScaleOut,
+    SetStop,
+)
+from tradeloom.trading.risk.breakers import CircuitBreakers, TradingState
+from tradeloom.trading.risk.conditional_exit import evaluate_conditional_exit, exit_signals
+from tradeloom.trading.risk.config import RiskConfig
+from tradeloom.trading.risk.dynamic_stop import ExcursionHistory, NoExcursionHistory, initial_stop_distance, stop_price
+from tradeloom.trading.risk.protection import PositionSide, ProtectionState, round_trip_fee_offset
+from tradeloom.trading.risk.sizing import TradeStats, position_size
+
+ZERO = Decimal(0)
+HUNDRED = Decimal(100)
+
+
+@dataclass(frozen=True)
+class BarArrays:
+    """Recent bars of one symbol, oldest first, up to and including the current bar."""
+
+    highs: Sequence[float]
+    lows: Sequence[float]
+    closes: Sequence[float]
+    volumes: Sequence[float]
+
+
+@runtime_checkable
+class BarWindow(Protocol):
+    """Recent bars the strategy may see (no look-ahead), for ATR and exit signals."""
+
+    def recent(self, symbol: str, count: int) -> BarArrays | None:
+        """Up to ``count`` bars ending at the current one; None if none are known."""
+        ...
+
+
+class NoBars:
+    """No bar history: the stop is the strategy's base and the conditional exit stays silent."""
+
+    def recent(self, symbol: str, count: int) -> BarArrays | None:
+        """Nothing."""
+        return None
+
+
+def _side(side: Side) -> PositionSide:
+    return PositionSide.LONG if side is Side.BUY else PositionSide.SHORT
+
+
+class ProtectionPolicy:
+    """Profit protection as configured: implements ``PositionPolicy``."""
+
+    wants_market_data = True
+
+    def __init__(
+        self,
+        config: RiskConfig,
+        base_stop_pct: Decimal,
+        fee_rate: Decimal = ZERO,
+        breakers: CircuitBreakers | None = None,
+        bars: BarWindow | None = None,
+        excursions: ExcursionHistory | None = None,
+        trade_stats: TradeStats | None = None,
+        fixed_quantity: Decimal | None = None,
+        instruments: Mapping[str, Instrument] | None = None,
+    ) -> None:
+        if not ZERO < base_stop_pct < HUNDRED:
+            raise ValueError(f"base stop must be in (0, 100) percent, got {base_stop_pct}")
+        self.config, self.base_stop_pct, self.fee_rate = config, base_stop_pct, fee_rate
+        self.breakers, self.trade_stats, self.fixed_quantity = breakers, trade_stats, fixed_quantity
+        self.bars: BarWindow = bars if bars is not None else NoBars()
+        self.excursions: ExcursionHistory = excursions if excursions is not None else NoExcursionHistory()
+        self.instruments: dict[str, Instrument] = dict(instruments or {})
+        self.states: dict[str, ProtectionState] = {}
+        self._distance: dict[str, Decimal] = {}
+        self._seen_changes = 0
+
+    # -- PositionPolicy ----------------------------------------------------------------------
+
+    def plan_entry(self, request: EntryRequest) -> EntryPlan | None:
+        """Size the entry from the risk rules and place its initial stop (dynamic when enabled)."""
+        if self.breakers is not None and not self.breakers.allows_entries:
+            return None
+        side, instrument, reference = _side(request.side), request.instrument, request.reference_price
+        self.instruments[request.symbol] = instrument
+        base = reference * self.base_stop_pct / HUNDRED
+        distance, source = base, "base"
+        window = self.bars.recent(request.symbol, self.config.dynamic_stop.long_run_period + 1)
+        if self.config.dynamic_stop.enabled and window is not None and len(window.closes) > self.config.dynamic_stop.atr_period:
+            excursions = self.excursions.adverse_excursions(request.symbol, side, {"confidence": request.confidence})
+            chosen = initial_stop_distance(self.config.dynamic_stop, base, window.highs, window.lows, window.closes,
+                                           excursions, reference)
+            distance, source = chosen.distance, chosen.source + (f" ({chosen.bounded})" if chosen.bounded else "")
+        stop = stop_price(side, reference, distance, instrument.tick_size)
+        if self.fixed_quantity is not None:
+            quantity, sizing = instrument.round_quantity(self.fixed_quantity), "fixed size"
+        else:
+            size = position_size(self.config.sizing, request.equity, reference, stop, instrument.lot_size, self.trade_stats)
+            quantity, sizing = size.quantity, f"risk {size.risk_pct:.2f}% bound by {size.binding}"
+        if quantity <= 0:
+            return None
+        self._distance[request.symbol] = (reference - stop) * side.sign
+        return EntryPlan(quantity, stop, f"{sizing}; stop from {source}")
+
+    def on_fill(self, state: PositionState, fill: Fill, purpose: Purpose) -> Sequence[Intent]:
+        """Start protection on the entry fill; account exits; forget a closed position."""
+        if state.quantity == 0:
+            self.states.pop(state.position_id, None)
+            return ()
+        protection = self.states.get(state.position_id)
+        if purpose is Purpose.ENTRY:
+            if protection is None or (protection.best == 0 and not any(protection.taken)):
+                protection = self._start(state)
+                return (SetStop(protection.stop, protection.stop_reason.value, protection.stop_quantity),)
+            return ()
+        if protection is None:
+            return ()
+        if purpose is Purpose.SCALE_OUT:
+            left = fill.quantity
+            for level, pending in enumerate(protection.pending):
+                take = min(left, pending)
+                if take > 0:
+                    protection.on_exit_fill(level, take)
+                    left -= take
+        self._sync(protection, state)
+        return ()
+
+    def on_market_data(self, state: PositionState) -> Sequence[Intent]:
+        """Evaluate the bar: breakers, conditional exit, then breakeven, trailing and scale-outs."""
+        intents: list[Intent] = []
+        breaker_intents = self._breaker_intents(state)
+        intents.extend(breaker_intents)
+        protection = self.states.get(state.position_id)
+        if protection is None or state.quantity == 0:
+            return intents
+        self._sync(protection, state)
+        if any(isinstance(intent, ExitPosition) for intent in breaker_intents):
+            return intents
+        best = Decimal(repr(state.high if protection.side is PositionSide.LONG else state.low))
+        decision = protection.on_price(best)
+        if (decision.exits or decision.stop_moved) and decision.stop_quantity > 0:
+            intents.append(SetStop(decision.stop_price, decision.stop_reason.value, decision.stop_quantity))
+        intents.extend(ScaleOut(exit_.quantity, exit_.label) for exit_ in decision.exits)
+        conditional = self._conditional_exit(state, protection)
+        if conditional is not None and not decision.exits:
+            intents.append(conditional)
+        return intents
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _start(self, state: PositionState) -> ProtectionState:
+        side, entry = _side(state.side), state.average_entry
+        distance = self._distance.get(state.symbol) or entry * self.base_stop_pct / HUNDRED
+        instrument = self._instrument(state.symbol)
+        stop = stop_price(side, entry, distance, instrument.tick_size)
+        protection = ProtectionState(
+            self.config.protection, side, entry, stop, state.quantity, instrument.tick_size, instrument.lot_size,
+            round_trip_fee_offset(side, entry, self.fee_rate),
+        )
+        self.states[state.position_id] = protection
+        return protection
+
+    def _sync(self, protection: ProtectionState, state: PositionState) -> None:
+        """The engine's view wins: open quantity, and scale-outs no longer working are released."""
+        protection.remaining = state.quantity
+        excess = protection.pending_total - state.pending_exit_quantity
+        for level in reversed(range(len(protection.pending))):
+            if excess <= 0:
+                break
+            release = min(excess, protection.pending[level])
+            protection.pending[level] -= release
+            excess -= release
+
+    def _breaker_intents(self, state: PositionState) -> list[Intent]:
+        if self.breakers is None:
+            return []
+        history = self.breakers.history
+        fresh = history[self._seen_changes:]
+        self._seen_changes = len(history)
+        intents: list[Intent] = []
+        if any(change.current is TradingState.HALTED for change in fresh):
+            intents.append(CancelEntries(f"halted: {self.breakers.reason}"))
+        if self.breakers.state is TradingState.HALTED and self.breakers.config.flatten_on_halt and state.quantity > 0:
+            intents.append(ExitPosition(f"breaker: {self.breakers.reason}"))
+        return intents
+
+    def _conditional_exit(self, state: PositionState, protection: ProtectionState) -> ExitPosition | None:
+        config = self.config.conditional_exit
+        if not config.enabled:
+            return None
+        window = self.bars.recent(state.symbol, max(config.bars_needed, config.swing_lookback))
+        if window is None or len(window.closes) < config.bars_needed:
+            return None
+        signals = exit_signals(config, window.highs, window.lows, window.closes, window.volumes)
+        decision = evaluate_conditional_exit(config, protection.side, protection.entry,
+                                             Decimal(repr(state.close)), signals)
+        return ExitPosition(decision.reason) if decision.exit else None
+
+    def _instrument(self, symbol: str) -> Instrument:
+        try:
+            return self.instruments[symbol]
+        except KeyError:
+            raise ValueError(f"no instrument known for {symbol}; pass it in instruments= or plan the entry first") from None
