@@ -37,8 +37,20 @@ EVENT_TYPES: dict[str, type] = {kind: cls for cls, kind in EVENT_KINDS.items()}
 IDENTITY_FIELDS = ("symbol", "side", "order_type", "time_in_force", "post_only", "reduce_only", "purpose", "created_ns")
 
 
+def _exact(value: object, name: str, optional: bool = False) -> Decimal | None:
+    """``value`` if it is a finite Decimal (or None where allowed); ValueError naming ``name`` otherwise."""
+    if value is None and optional:
+        return None
+    if not isinstance(value, Decimal):
+        raise ValueError(f"{name} must be a Decimal, got {type(value).__name__} {value!r}")
+    if not value.is_finite():
+        raise ValueError(f"{name} must be finite, got the non-finite decimal {value!r}")
+    return value
+
+
 def order_row(order: Order) -> dict[str, Any]:
     """The orders-table values of ``order`` (without venue and updated_ns)."""
+    label = f"order {order.client_order_id}"
     return {
         "client_order_id": order.client_order_id,
         "venue_order_id": order.venue_order_id,
@@ -49,11 +61,11 @@ def order_row(order: Order) -> dict[str, Any]:
         "post_only": bool(order.post_only),
         "reduce_only": bool(order.reduce_only),
         "purpose": Purpose(order.purpose).value,
-        "quantity": order.quantity,
-        "price": order.price,
-        "stop_price": order.stop_price,
-        "filled_quantity": order.filled_quantity,
-        "filled_notional": order.filled_notional,
+        "quantity": _exact(order.quantity, f"{label} quantity"),
+        "price": _exact(order.price, f"{label} price", optional=True),
+        "stop_price": _exact(order.stop_price, f"{label} stop_price", optional=True),
+        "filled_quantity": _exact(order.filled_quantity, f"{label} filled_quantity"),
+        "filled_notional": _exact(order.filled_notional, f"{label} filled_notional"),
         "status": OrderStatus(order.status).value,
         "status_reason": order.status_reason,
         "reason": order.reason,
@@ -93,15 +105,16 @@ def order_from_row(row: Mapping[str, Any]) -> Order:
 
 def fill_row(fill: Fill) -> dict[str, Any]:
     """The fills-table values of ``fill`` (without venue)."""
+    label = f"fill {fill.fill_id}"
     return {
         "fill_id": fill.fill_id,
         "client_order_id": fill.client_order_id,
         "venue_order_id": fill.venue_order_id,
         "symbol": fill.symbol,
         "side": Side(fill.side).value,
-        "price": fill.price,
-        "quantity": fill.quantity,
-        "fee": fill.fee,
+        "price": _exact(fill.price, f"{label} price"),
+        "quantity": _exact(fill.quantity, f"{label} quantity"),
+        "fee": _exact(fill.fee, f"{label} fee"),
         "fee_currency": fill.fee_currency,
         "liquidity": Liquidity(fill.liquidity).value,
         "ts": int(fill.ts),

@@ -1,0 +1,257 @@
+"""Orders, events and fills go in and come out exactly; the lifecycle table guards every update."""
+
+from __future__ import annotations
+
+import sqlite3
+from decimal import Decimal as D
+from pathlib import Path
+
+import pytest
+
+from tests.trading.ledger.builders import fill_of, limit_order, order_fields
+from tradeloom.trading.clock import BacktestClock
+from tradeloom.trading.events import (
+    OrderAccepted,
+    OrderCanceled,
+    OrderExpired,
+    OrderModified,
+    OrderRejected,
+    OrderSubmitted,
+)
+from tradeloom.trading.ledger import LedgerConflictError, SqlLedger
+from tradeloom.trading.ledger_protocol import Ledger
+from tradeloom.trading.orders import (
+    IllegalTransitionError,
+    Order,
+    OrderStatus,
+    OrderType,
+    Purpose,
+    Side,
+    TimeInForce,
+)
+
+TINY = D("0.00000001")
+BIG = D("123456789.123456789")
+
+
+def test_sql_ledger_is_a_ledger(ledger: SqlLedger) -> None:
+    assert isinstance(ledger, Ledger)
+
+
+def test_an_order_round_trips_every_field_exactly(ledger: SqlLedger) -> None:
+    order = Order("c-1", "BTCUSD", Side.SELL, OrderType.STOP_LIMIT, TINY, price=BIG, stop_price=D("123456789.12345679"),
+                  time_in_force=TimeInForce.IOC, reduce_only=True, purpose=Purpose.STOP, oco_group="bracket-7",
+                  position_id="trade-7", reason="protective stop", created_ns=1_700_000_000_123_456_789,
+                  expire_ns=1_700_000_060_000_000_000)
+    ledger.record_order(order)
+    stored = ledger.order("c-1")
+    assert stored is not None
+    for name in Order.__slots__:
+        assert getattr(stored, name) == getattr(order, name), name
+    assert stored.quantity.as_tuple() == TINY.as_tuple()
+    assert str(stored.price) == "123456789.123456789"
+    assert ledger.order("missing") is None
+
+
+def test_decimals_keep_their_exponent(ledger: SqlLedger) -> None:
+    ledger.record_order(limit_order("c-1", quantity="1.10", price="100.000"))
+    stored = ledger.order("c-1")
+    assert stored is not None
+    assert (str(stored.quantity), str(stored.price)) == ("1.10", "100.000")
+
+
+def test_a_fill_round_trips_exactly(ledger: SqlLedger) -> None:
+    fill = fill_of("f-1", Side.BUY, "0.00000001", "123456789.123456789", fee="0.000000000123456789", ts=1_700_000_000_000_000_001)
+    ledger.record_fill(fill)
+    assert ledger.fills() == [fill]
+    (stored,) = ledger.fills()
+    assert (str(stored.quantity), str(stored.price), str(stored.fee)) == ("1E-8", "123456789.123456789", "1.23456789E-10")
+    assert stored.ts == 1_700_000_000_000_000_001
+
+
+def test_every_event_kind_round_trips_in_order(ledger: SqlLedger) -> None:
+    ledger.record_order(limit_order("c-1"))
+    ledger.record_order(limit_order("c-2"))
+    events = [
+        OrderSubmitted("c-1", 10),
+        OrderAccepted("c-1", "v-9", 11),
+        OrderModified("c-1", 12, TINY, BIG, None),
+        fill_of("f-1", Side.BUY, "0.00000001", "123456789.123456789", client_order_id="c-1", ts=13),
+        OrderCanceled("c-1", 14, "user asked"),
+        OrderRejected("c-2", 15, "min notional"),
+        OrderExpired("c-2", 16, "good-till-time"),
+    ]
+    for event in events:
+        ledger.record_event(event)
+    assert ledger.events() == events
+    assert ledger.events("c-2") == events[-2:]
+    modified = ledger.events("c-1")[2]
+    assert isinstance(modified, OrderModified) and modified.quantity.as_tuple() == TINY.as_tuple()
+    assert ledger.fills() == []  # a Fill passed as an event is not a fill
+
+
+def test_an_event_of_an_unrecorded_order_is_refused(ledger: SqlLedger) -> None:
+    with pytest.raises(ValueError, match="record the order before its events"):
+        ledger.record_event(OrderSubmitted("nobody", 1))
+    assert ledger.events() == []
+
+
+def test_events_and_fills_are_append_only_in_the_database(ledger: SqlLedger, tmp_path: Path) -> None:
+    ledger.record_order(limit_order("c-1"))
+    ledger.record_event(OrderSubmitted("c-1", 1))
+    ledger.record_fill(fill_of("f-1", Side.BUY, "1", "100"))
+    raw = sqlite3.connect(tmp_path / "ledger.sqlite")
+    try:
+        for statement in ("UPDATE order_events SET ts = 2", "DELETE FROM order_events",
+                          "UPDATE fills SET price = '1'", "DELETE FROM fills"):
+            with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+                raw.execute(statement)
+    finally:
+        raw.close()
+    assert ledger.events() == [OrderSubmitted("c-1", 1)]
+    assert ledger.fills()[0].price == D("100")
+
+
+def test_a_fill_seen_twice_is_stored_once(ledger: SqlLedger) -> None:
+    fill = fill_of("f-1", Side.BUY, "2", "100", fee="0.2")
+    ledger.record_fill(fill)
+    ledger.record_fill(fill)
+    ledger.record_fill(fill_of("f-1", Side.BUY, "2.0", "100.00", fee="0.20"))  # the same numbers, written differently
+    assert ledger.fills() == [fill]
+    assert ledger.positions()["BTCUSD"].quantity == D("2")
+
+
+def test_a_different_fill_under_a_known_id_is_a_conflict(ledger: SqlLedger) -> None:
+    ledger.record_fill(fill_of("f-1", Side.BUY, "2", "100"))
+    with pytest.raises(LedgerConflictError, match="f-1"):
+        ledger.record_fill(fill_of("f-1", Side.BUY, "2", "101"))
+    assert [fill.price for fill in ledger.fills()] == [D("100")]
+
+
+def test_fill_ids_are_unique_per_venue(ledger_url: str) -> None:
+    with SqlLedger(ledger_url, venue="bybit") as bybit, SqlLedger(ledger_url, venue="alpaca") as alpaca:
+        bybit.record_fill(fill_of("f-1", Side.BUY, "1", "100"))
+        alpaca.record_fill(fill_of("f-1", Side.SELL, "3", "50", symbol="AAPL"))
+        assert [fill.symbol for fill in bybit.fills()] == ["BTCUSD"]
+        assert [fill.symbol for fill in alpaca.fills()] == ["AAPL"]
+        assert list(alpaca.positions()) == ["AAPL"] and alpaca.positions()["AAPL"].quantity == D("-3")
+
+
+def test_status_updates_follow_the_lifecycle_and_stamp_the_clock(ledger: SqlLedger, clock: BacktestClock) -> None:
+    order = limit_order("c-1", quantity="3")
+    ledger.record_order(order)
+    order.transition(OrderStatus.SUBMITTED)
+    ledger.record_order(order)
+    order.transition(OrderStatus.ACCEPTED)
+    order.venue_order_id = "v-1"
+    clock.observe(5_000)
+    ledger.record_order(order)
+    order.record_fill(D("1"), D("100"))
+    ledger.record_order(order)
+    stored = ledger.order("c-1")
+    assert stored is not None
+    assert (stored.status, stored.venue_order_id, stored.filled_quantity, stored.filled_notional) == (
+        OrderStatus.PARTIALLY_FILLED, "v-1", D("1"), D("100"))
+    assert [order_fields(o) for o in ledger.open_orders()] == [order_fields(stored)]  # still open
+    row = _updated_ns(ledger, "c-1")
+    assert row == 5_000
+
+
+def test_a_snapshot_several_steps_ahead_is_accepted(ledger: SqlLedger) -> None:
+    order = Order("m-1", "BTCUSD", Side.BUY, OrderType.MARKET, D("1"))
+    ledger.record_order(order)
+    for status in (OrderStatus.SUBMITTED, OrderStatus.ACCEPTED):
+        order.transition(status)
+    order.record_fill(D("1"), D("100.5"))
+    ledger.record_order(order)  # NEW -> FILLED in the store: reachable through the table
+    stored = ledger.order("m-1")
+    assert stored is not None and stored.status is OrderStatus.FILLED and stored.filled_notional == D("100.5")
+    assert ledger.open_orders() == []
+
+
+@pytest.mark.parametrize(
+    ("path", "illegal"),
+    [
+        ((OrderStatus.SUBMITTED, OrderStatus.ACCEPTED, OrderStatus.FILLED), OrderStatus.CANCELED),
+        ((OrderStatus.SUBMITTED, OrderStatus.ACCEPTED), OrderStatus.NEW),
+        ((OrderStatus.SUBMITTED, OrderStatus.ACCEPTED), OrderStatus.REJECTED),
+        ((OrderStatus.REJECTED,), OrderStatus.SUBMITTED),
+        ((OrderStatus.SUBMITTED, OrderStatus.CANCELED), OrderStatus.ACCEPTED),
+    ],
+)
+def test_an_illegal_transition_raises_and_leaves_the_row_unchanged(
+    ledger: SqlLedger, clock: BacktestClock, path: tuple[OrderStatus, ...], illegal: OrderStatus
+) -> None:
+    order = limit_order("c-1")
+    ledger.record_order(order)
+    for status in path:
+        order.status = status
+        ledger.record_order(order)
+    before, before_ns = ledger.order("c-1"), _updated_ns(ledger, "c-1")
+    clock.observe(9_999)
+    order.status = illegal
+    order.status_reason = "too late"
+    with pytest.raises(IllegalTransitionError, match=f"{path[-1].value}"):
+        ledger.record_order(order)
+    after = ledger.order("c-1")
+    assert before is not None and after is not None
+    assert (after.status, after.status_reason) == (path[-1], "")
+    assert all(getattr(after, name) == getattr(before, name) for name in Order.__slots__)
+    assert _updated_ns(ledger, "c-1") == before_ns
+
+
+def test_a_client_order_id_cannot_name_another_order(ledger: SqlLedger) -> None:
+    ledger.record_order(limit_order("c-1", side=Side.BUY))
+    with pytest.raises(LedgerConflictError, match="side='BUY'"):
+        ledger.record_order(limit_order("c-1", side=Side.SELL))
+
+
+def test_a_stale_copy_with_less_filled_is_refused(ledger: SqlLedger) -> None:
+    order = limit_order("c-1", quantity="3")
+    order.status = OrderStatus.ACCEPTED
+    order.venue_order_id = "v-1"
+    ledger.record_order(order)
+    order.record_fill(D("2"), D("100"))
+    ledger.record_order(order)
+    order.filled_quantity, order.filled_notional = D("1"), D("100")
+    with pytest.raises(LedgerConflictError, match="older than the one stored"):
+        ledger.record_order(order)
+    stored = ledger.order("c-1")
+    assert stored is not None and stored.filled_quantity == D("2")
+
+
+def test_a_venue_order_id_once_known_cannot_change(ledger: SqlLedger) -> None:
+    order = limit_order("c-1")
+    order.status, order.venue_order_id = OrderStatus.ACCEPTED, "v-1"
+    ledger.record_order(order)
+    order.venue_order_id = None  # a copy that does not know it: kept, not forgotten
+    ledger.record_order(order)
+    stored = ledger.order("c-1")
+    assert stored is not None and stored.venue_order_id == "v-1"
+    order.venue_order_id = "v-2"
+    with pytest.raises(LedgerConflictError, match="v-1"):
+        ledger.record_order(order)
+
+
+def test_bad_input_is_refused_with_its_name(ledger: SqlLedger) -> None:
+    order = limit_order("c-1")
+    order.quantity = 1.5  # type: ignore[assignment]
+    with pytest.raises(ValueError, match="order c-1 quantity must be a Decimal, got float 1.5"):
+        ledger.record_order(order)
+    order = limit_order("c-2")
+    order.price = D("NaN")
+    with pytest.raises(ValueError, match="order c-2 price must be finite"):
+        ledger.record_order(order)
+    with pytest.raises(ValueError, match="not an order event"):
+        ledger.record_event("submitted")  # type: ignore[arg-type]
+    assert ledger.orders() == []
+
+
+def _updated_ns(ledger: SqlLedger, client_order_id: str) -> int:
+    database = ledger.url.removeprefix("sqlite:///")
+    raw = sqlite3.connect(database)
+    try:
+        (value,) = raw.execute("SELECT updated_ns FROM orders WHERE client_order_id = ?", (client_order_id,)).fetchone()
+    finally:
+        raw.close()
+    return int(value)
