@@ -98,7 +98,7 @@ def test_undefined_ratios_are_none() -> None:
     assert minutes.cagr is None  # doubling in two minutes does not annualise within float range
     ruined = compute_metrics(TS, [100.0, 50.0, 0.0, 0.0, 0.0])
     assert ruined.cagr == -1.0 and ruined.max_drawdown == 1.0
-    assert ruined.sharpe == pytest.approx(-0.75 / 4 / np.std([-0.5, -1.0, 0.0, 0.0], ddof=1) * math.sqrt(365.25))
+    assert ruined.sharpe == pytest.approx(-1.5 / 4 / np.std([-0.5, -1.0, 0.0, 0.0], ddof=1) * math.sqrt(365.25))
 
 
 def test_overrides() -> None:
