@@ -71,6 +71,8 @@ class RiskLimitsGate:
         self._sent: deque[int] = deque()
         self._planned_stops: dict[str, Decimal] = {}
         self._entries: dict[str, Decimal] = {}
+        self._heat_book = HeatBook()
+        self._heat_seen: dict[str, tuple[Position, Decimal | None]] = {}
 
     def set_clusters(self, clusters: Mapping[str, frozenset[str]]) -> None:
         """Replace the correlation clusters (recomputed by the caller from recent returns)."""
@@ -79,8 +81,8 @@ class RiskLimitsGate:
     def check(self, request: OrderRequest, account: AccountView) -> RiskDecision:
         """Accept, shrink or refuse ``request`` against every rule, in a fixed order."""
         self.breakers.update(account.equity)
-        self._remember_entries(account.positions)
         order, instrument = request.order, request.instrument
+        self._remember_entry(account.positions.get(order.symbol))
         problem = self._precision_problem(request)
         if problem is not None:
             return self._refuse(account.ts, order, problem)
@@ -115,21 +117,33 @@ class RiskLimitsGate:
             position_sign = -fill.side.sign
             if entry is not None and (fill.price - entry) * position_sign < 0:
                 self.breakers.record_stop_out()
-        self._remember_entries(account.positions)
+        self._remember_entry(account.positions.get(fill.symbol))
         self.breakers.update(account.equity)
 
     def open_risk(self, account: AccountView) -> HeatBook:
-        """Heat of the account: loss to the working (or planned) stop of each open position."""
-        book = HeatBook()
+        """Heat of the account: loss to the working (or planned) stop of each open position.
+
+        Kept incrementally: a symbol whose position object and stop are unchanged since the
+        last look is not recomputed (positions are immutable folds, replaced on every fill).
+        """
+        book, seen = self._heat_book, self._heat_seen
+        stops, planned = account.protective_stops, self._planned_stops
         for symbol, position in account.positions.items():
-            if position.quantity == 0:
+            stop = stops.get(symbol) or planned.get(symbol)
+            last = seen.get(symbol)
+            if last is not None and last[0] is position and last[1] is stop:
                 continue
-            stop = account.protective_stops.get(symbol, self._planned_stops.get(symbol))
-            entry = position.average_entry
-            if stop is None or entry is None:
+            seen[symbol] = (position, stop)
+            if stop is None or position.quantity == 0:
+                book.remove(symbol)
                 continue
+            entry = position.cost / position.quantity
             sign = 1 if position.quantity > 0 else -1
             book.set(symbol, symbol, loss_to_stop(sign, entry, stop, abs(position.quantity)))
+        if len(seen) > len(account.positions):
+            for symbol in [s for s in seen if s not in account.positions]:
+                del seen[symbol]
+                book.remove(symbol)
         return book
 
     def _heat(self, request: OrderRequest, account: AccountView, price: Decimal) -> RiskDecision:
@@ -170,11 +184,10 @@ class RiskLimitsGate:
             self._sent.popleft()
         return len(self._sent) >= limit
 
-    def _remember_entries(self, positions: Mapping[str, Position]) -> None:
-        for symbol, position in positions.items():
-            entry = position.average_entry
-            if entry is not None:
-                self._entries[symbol] = entry
+    def _remember_entry(self, position: Position | None) -> None:
+        """Keep the entry of a position while it is open, to judge its stop fill after it closed."""
+        if position is not None and position.quantity != 0:
+            self._entries[position.symbol] = position.cost / position.quantity
 
     def _refuse(self, ts: int, order: Order, reason: str) -> RiskDecision:
         self.refusals.append(Refusal(ts, order.client_order_id, order.symbol, reason))
