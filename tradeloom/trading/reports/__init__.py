@@ -1,0 +1,1 @@
+"""Backtest reports: an equity and drawdown PNG, an interactive offline HTML page, and a markdown summary."""
