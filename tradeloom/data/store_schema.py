@@ -1,0 +1,82 @@
+"""The market store's tables, and the conversions between frame timestamps and stored ones.
+
+Timestamps are stored as naive DuckDB ``TIMESTAMP`` (microseconds) meaning UTC, so no
+session time zone can shift them; frames handed back are tz-aware UTC again.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+BAR_VALUES = ("open", "high", "low", "close", "volume", "adj_close")
+TICK_VALUES = ("bid", "ask", "bid_volume", "ask_volume")
+ACTION_VALUES = ("value", "description")
+TICK_TIMEFRAME = "tick"
+
+# Bars and ticks carry no PRIMARY KEY constraint on purpose: DuckDB's ART index makes a
+# 3-million-tick insert several times slower. The writer keeps keys unique itself (one
+# writer per file, anti-join inserts, batches checked for duplicate keys).
+DDL = (
+    """CREATE TABLE IF NOT EXISTS bars (
+        symbol VARCHAR NOT NULL, timeframe VARCHAR NOT NULL, ts TIMESTAMP NOT NULL,
+        open DOUBLE, high DOUBLE, low DOUBLE, close DOUBLE, volume DOUBLE, adj_close DOUBLE,
+        source VARCHAR NOT NULL, ingested_at TIMESTAMP NOT NULL)""",
+    # seq numbers ticks that share a timestamp (0 for the first), in the order the batch gave them.
+    """CREATE TABLE IF NOT EXISTS ticks (
+        symbol VARCHAR NOT NULL, ts TIMESTAMP NOT NULL, seq INTEGER NOT NULL,
+        bid DOUBLE, ask DOUBLE, bid_volume DOUBLE, ask_volume DOUBLE,
+        source VARCHAR NOT NULL, ingested_at TIMESTAMP NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS corporate_actions (
+        symbol VARCHAR NOT NULL, ts TIMESTAMP NOT NULL, kind VARCHAR NOT NULL,
+        value DOUBLE, description VARCHAR, source VARCHAR NOT NULL, ingested_at TIMESTAMP NOT NULL,
+        PRIMARY KEY (symbol, ts, kind, source))""",
+    """CREATE TABLE IF NOT EXISTS watermarks (
+        source VARCHAR NOT NULL, symbol VARCHAR NOT NULL, timeframe VARCHAR NOT NULL,
+        last_ts TIMESTAMP NOT NULL, updated_at TIMESTAMP NOT NULL,
+        PRIMARY KEY (source, symbol, timeframe))""",
+    """CREATE TABLE IF NOT EXISTS quarantine (
+        batch_id VARCHAR PRIMARY KEY, source VARCHAR NOT NULL, symbol VARCHAR NOT NULL,
+        timeframe VARCHAR NOT NULL, reason VARCHAR NOT NULL, failed_checks VARCHAR NOT NULL,
+        payload_dir VARCHAR NOT NULL, rows BIGINT NOT NULL, quarantined_at TIMESTAMP NOT NULL)""",
+)
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the store's tables where they are missing."""
+    for statement in DDL:
+        con.execute(statement)
+
+
+def utc_param(value: datetime, name: str) -> datetime:
+    """``value`` as a naive UTC datetime for a query parameter; ValueError if it has no time zone."""
+    if not isinstance(value, datetime):
+        raise ValueError(f"{name} must be a datetime, got {type(value).__name__}")
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{name} must be timezone-aware (UTC), got naive {value.isoformat()}")
+    return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def from_stored(value: datetime | None) -> datetime | None:
+    """A stored naive-UTC timestamp as an aware UTC datetime (None stays None)."""
+    if value is None:
+        return None
+    return pd.Timestamp(value).tz_localize("UTC").to_pydatetime()
+
+
+def frame_ts_ns(frame: pd.DataFrame) -> np.ndarray:
+    """The frame's ``ts`` column as int64 UTC nanoseconds; ValueError on missing or naive values."""
+    ts = frame["ts"]
+    if not isinstance(ts.dtype, pd.DatetimeTZDtype):
+        raise ValueError(f"ts must be a tz-aware UTC datetime column, got dtype {ts.dtype}")
+    if ts.isna().any():
+        raise ValueError(f"ts has {int(ts.isna().sum())} missing values")
+    return ts.dt.tz_convert("UTC").dt.as_unit("ns").to_numpy(dtype="datetime64[ns]").view("int64")
+
+
+def ns_to_stored(ts_ns: np.ndarray) -> np.ndarray:
+    """UTC nanoseconds as the microsecond datetimes DuckDB stores (sub-microsecond digits dropped)."""
+    return (ts_ns // 1_000).astype("datetime64[us]")
