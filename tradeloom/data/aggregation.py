@@ -160,24 +160,31 @@ def bars_to_frame(bars: BarArrays, symbol: str, timeframe: str, source: str) -> 
             "low": bars.low,
             "close": bars.close,
             "volume": bars.volume,
-        }
+        },
+        copy=False,
     )
-    frame.insert(0, "symbol", symbol)
-    frame.insert(1, "timeframe", timeframe)
-    frame["source"] = source
+    frame.insert(0, "symbol", constant_column(symbol, len(bars)))
+    frame.insert(1, "timeframe", constant_column(timeframe, len(bars)))
+    frame["source"] = constant_column(source, len(bars))
     return bars_frame(frame)
+
+
+def constant_column(value: str, length: int) -> pd.Categorical:
+    """``value`` repeated ``length`` times, cheaply: the schema turns it into plain strings in one take."""
+    return pd.Categorical.from_codes(np.zeros(length, dtype="int8"), categories=pd.Index([value], dtype=object))
 
 
 def bars_from_tick_frame(ticks: pd.DataFrame, timeframe: str, side: str, source: str) -> pd.DataFrame:
     """Bars of ``timeframe`` from a tick-schema frame of one symbol, priced from ``side``."""
     if len(ticks) == 0:
         return bars_frame()
-    symbols = pd.unique(ticks["symbol"])
-    if len(symbols) != 1:
-        raise ValueError(f"tick frame must hold one symbol, holds {list(symbols)}")
+    symbol_column = ticks["symbol"].to_numpy()
+    symbol = symbol_column[0]
+    if not bool(np.all(symbol_column == symbol)):
+        raise ValueError(f"tick frame must hold one symbol, holds {sorted(set(symbol_column.tolist()))}")
     ts_ns = ticks["ts"].to_numpy(dtype="datetime64[ns]").view("int64")
     price, volume = side_prices(
         ticks["bid"].to_numpy(), ticks["ask"].to_numpy(),
         ticks["bid_volume"].to_numpy(), ticks["ask_volume"].to_numpy(), side,
     )
-    return bars_to_frame(bars_from_ticks(ts_ns, price, volume, timeframe), str(symbols[0]), timeframe, source)
+    return bars_to_frame(bars_from_ticks(ts_ns, price, volume, timeframe), str(symbol), timeframe, source)

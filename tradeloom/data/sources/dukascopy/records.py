@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from tradeloom.data.aggregation import constant_column
 from tradeloom.data.frames import ticks_frame
 
 
@@ -63,8 +64,9 @@ def ticks_to_frame(ticks: TickArrays, symbol: str, source: str) -> pd.DataFrame:
             "ask": ticks.ask,
             "bid_volume": ticks.bid_volume,
             "ask_volume": ticks.ask_volume,
-        }
+        },
+        copy=False,
     )
-    frame.insert(0, "symbol", symbol)
-    frame["source"] = source
+    frame.insert(0, "symbol", constant_column(symbol, len(ticks)))
+    frame["source"] = constant_column(source, len(ticks))
     return ticks_frame(frame)

@@ -25,7 +25,6 @@ APIS = ("legacy", "json")
 # Which vendor candle file each timeframe is built from (coarser ones are rolled up from it).
 BASE_TIMEFRAME = {"1m": "1m", "2m": "1m", "5m": "1m", "15m": "1m", "30m": "1m", "1h": "1h", "4h": "1h", "1d": "1d"}
 _HOUR_NS = 3_600_000_000_000
-_PERIOD_HOURS = {"hour": 1, "day": 24, "month": 24 * 31, "year": 24 * 366}
 
 
 def _ns(moment: datetime) -> int:
@@ -80,7 +79,8 @@ class DukascopySource:
         """Every tick in the half-open UTC range [start, end), both sides, from the hourly files."""
         market, start, end = self._request(symbol, start, end)
         hours = urls.periods_between(start, end, "hour")
-        jobs = [FileJob(self._tick_path(market, hour), self._expects_data(market, hour, "hour")) for hour in hours]
+        expected = _market_open_during(market, hours, "hour")
+        jobs = [FileJob(self._tick_path(market, hour), bool(open_)) for hour, open_ in zip(hours, expected)]
         if self.api == "legacy":
             loaded = self.loader.load(jobs, decompress_bi5)
             ticks = ticks_from_records(
@@ -121,8 +121,8 @@ class DukascopySource:
     ) -> tuple[BarArrays, list[LoadedFile]]:
         _, period = urls.CANDLE_FILES[base]
         starts = urls.periods_between(start, end, period)
-        jobs = [FileJob(self._candle_path(market, side, base, s), self._expects_data(market, s, period))
-                for s in starts]
+        expected = _market_open_during(market, starts, period)
+        jobs = [FileJob(self._candle_path(market, side, base, s), bool(open_)) for s, open_ in zip(starts, expected)]
         if self.api == "legacy":
             loaded = self.loader.load(jobs, decompress_bi5)
             bars = candles_from_records(
@@ -156,12 +156,18 @@ class DukascopySource:
             return urls.legacy_candle_path(urls.legacy_symbol(market.dukascopy_code, market.symbol), side, base, start)
         return urls.jetta_candle_path(str(market.dukascopy_code), side, base, start)
 
-    @staticmethod
-    def _expects_data(market: MarketInstrument, start: datetime, period: urls.Period) -> bool:
-        # Sample the period every half hour: an empty body is suspicious only if the market was open.
-        end = urls.next_period(start, period)
-        samples = np.arange(_ns(start), _ns(end), _HOUR_NS // 2, dtype="int64")
-        return bool(np.any(is_open(market.calendar, samples)))
+
+
+def _market_open_during(market: MarketInstrument, starts: list[datetime], period: urls.Period) -> np.ndarray:
+    """For each period, whether the market was open at some point: only then is an empty body suspicious."""
+    if not starts:
+        return np.zeros(0, dtype=bool)
+    # Sample every half hour (sessions open and close on the hour), all periods in one calendar call.
+    bounds = [(_ns(s), _ns(urls.next_period(s, period))) for s in starts]
+    samples = [np.arange(lo, hi, _HOUR_NS // 2, dtype="int64") for lo, hi in bounds]
+    first_sample = np.cumsum([0] + [len(s) for s in samples[:-1]])
+    opened = is_open(market.calendar, np.concatenate(samples)).astype("int64")
+    return np.add.reduceat(opened, first_sample) > 0
 
 
 def _jetta_ticks(body: bytes, path: str) -> TickArrays:
