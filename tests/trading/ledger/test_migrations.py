@@ -20,7 +20,7 @@ from tradeloom.trading.ledger import (
     upgrade,
 )
 from tradeloom.trading.ledger.connection import ledger_engine
-from tradeloom.trading.ledger.migrate import VERSION_TABLE
+from tradeloom.trading.ledger.migrate import HEAD_REVISION, VERSION_TABLE
 from tradeloom.trading.ledger.schema import metadata
 from tradeloom.trading.orders import OrderStatus, Side
 
@@ -47,6 +47,10 @@ def _v1_ledger(path: Path) -> None:
             "'0.866760', 'USD', 'maker', 7)"
         )
     raw.close()
+
+
+def test_the_head_revision_constant_is_the_newest_script() -> None:
+    assert HEAD_REVISION == head_revision()
 
 
 def _rows(path: Path, table: str) -> int:

@@ -1,30 +1,35 @@
 """Versioned schema migrations of the ledger: alembic, driven from code (no alembic.ini at runtime).
 
 The revisions live in ``migrations/versions`` (0001, 0002, ...). Opening a ledger brings its
-database to the newest revision; a database already there is left alone without taking the
-write lock, so readers open freely while the live loop writes.
+database to the newest revision. A database already there is recognised with one query and
+left alone, without taking the write lock (readers open freely while the live loop writes)
+and without importing alembic (it is only loaded when there is something to upgrade).
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from alembic.util.exc import CommandError
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, inspect, text
 
 from tradeloom.trading.ledger.connection import writer
 from tradeloom.trading.ledger.errors import LedgerSchemaError
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
 VERSION_TABLE = "ledger_schema_version"
 SCRIPT_LOCATION = "tradeloom.trading.ledger:migrations"
+# The newest revision in migrations/versions; a test checks that alembic agrees.
+HEAD_REVISION = "0003"
 _PG_LOCK_KEY = 0x7472_6164_656C_6F6F  # "tradeloo": serialises concurrent upgrades on PostgreSQL
 
 
 def _config() -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", SCRIPT_LOCATION)
     config.set_main_option("path_separator", "os")
@@ -34,18 +39,25 @@ def _config() -> Config:
 
 @lru_cache(maxsize=1)
 def _scripts() -> ScriptDirectory:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(_config())
 
 
 def head_revision() -> str:
-    """The newest schema revision this code knows."""
+    """The newest schema revision among the migration scripts."""
     head = _scripts().get_current_head()
     assert head is not None, "the ledger has at least one migration"
     return head
 
 
 def _current(connection: Connection) -> str | None:
-    return MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE}).get_current_revision()
+    if not inspect(connection).has_table(VERSION_TABLE):
+        return None
+    versions = connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars().all()
+    if len(versions) > 1:
+        raise LedgerSchemaError(f"the ledger records several schema revisions at once ({', '.join(versions)})")
+    return versions[0] if versions else None
 
 
 def current_revision(engine: Engine) -> str | None:
@@ -56,6 +68,8 @@ def current_revision(engine: Engine) -> str | None:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the database to ``revision`` in one transaction; LedgerSchemaError if it is at an unknown one."""
+    from alembic import command
+
     with writer(engine).begin() as connection:
         if connection.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
@@ -67,15 +81,15 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
 def ensure_current(engine: Engine) -> None:
     """Upgrade the database to the newest revision unless it is there already."""
-    current = current_revision(engine)
-    _check_known(current)
-    if current != head_revision():
+    if current_revision(engine) != HEAD_REVISION:
         upgrade(engine)
 
 
 def _check_known(current: str | None) -> None:
     if current is None:
         return
+    from alembic.util.exc import CommandError
+
     try:
         known = _scripts().get_revision(current)
     except CommandError:
