@@ -148,7 +148,10 @@ def drawdown(equity: np.ndarray) -> np.ndarray:
 
 
 def _equity_floats(equity: Sequence[float] | Sequence[Decimal] | np.ndarray) -> tuple[np.ndarray, Decimal, Decimal]:
-    values = np.array([float(e) for e in equity] if not isinstance(equity, np.ndarray) else equity, dtype=np.float64)
+    if isinstance(equity, np.ndarray) and equity.dtype != object:
+        values = equity.astype(np.float64, copy=False)
+    else:
+        values = np.array([float(e) for e in equity], dtype=np.float64)  # Decimals
     if values.ndim != 1 or len(values) == 0:
         raise ValueError("equity must be a non-empty one-dimensional series")
     if not np.isfinite(values).all():

@@ -27,9 +27,13 @@ def thin_curve(ts: np.ndarray, values: np.ndarray, max_points: int = 4000) -> tu
     return ts[keep], values[keep]
 
 
-def _curve(ts: Sequence[int] | np.ndarray, equity: Sequence[object] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def as_curve(ts: Sequence[int] | np.ndarray, equity: Sequence[object] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Timestamps (int64 ns) and equity (float64) of a curve, checked to pair up."""
     stamps = np.asarray(ts, dtype=np.int64)
-    values = np.array([float(e) for e in equity], dtype=np.float64)  # type: ignore[arg-type]
+    if isinstance(equity, np.ndarray) and equity.dtype != object:
+        values = equity.astype(np.float64, copy=False)
+    else:
+        values = np.array([float(e) for e in equity], dtype=np.float64)  # type: ignore[arg-type]  # Decimals
     if len(stamps) != len(values) or len(values) == 0:
         raise ValueError(f"need a non-empty curve with one timestamp per value; got {len(stamps)} ts, {len(values)} values")
     return stamps, values
@@ -44,7 +48,7 @@ def equity_drawdown_png(
     dpi: int = 80,
 ) -> Path:
     """Draw equity (top) and drawdown in percent (bottom) against UTC time to ``path``; returns the path."""
-    stamps, values = _curve(ts, equity)
+    stamps, values = as_curve(ts, equity)
     x_eq, y_eq = thin_curve(stamps, values)
     x_dd, y_dd = thin_curve(stamps, drawdown(values) * 100.0)
     figure = Figure(figsize=(10, 6), dpi=dpi, layout="constrained")

@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from tradeloom.trading.metrics import Metrics, TradeRecord, drawdown
-from tradeloom.trading.reports.chart import _curve, thin_curve
+from tradeloom.trading.reports.chart import as_curve, thin_curve
 from tradeloom.trading.reports.summary import metric_rows
 
 MAX_TRADE_ROWS = 1000
@@ -76,7 +76,7 @@ def html_report(
     title: str = "Backtest",
 ) -> Path:
     """Write a self-contained interactive report to ``path`` (no network needed to view it); returns the path."""
-    stamps, values = _curve(ts, equity)
+    stamps, values = as_curve(ts, equity)
     chart = _figure(stamps, values, trades, title).to_html(full_html=False, include_plotlyjs=True)
     shown = list(trades[-MAX_TRADE_ROWS:])
     trade_rows = [
