@@ -124,3 +124,12 @@ def _schema(path: Path) -> list[tuple[str, str]]:
         return sorted(raw.execute("SELECT name, coalesce(sql, '') FROM sqlite_master").fetchall())
     finally:
         raw.close()
+
+
+def test_bad_urls_are_refused_with_what_is_wrong(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="'not a url' is not a SQLAlchemy URL"):
+        SqlLedger("not a url")
+    with pytest.raises(ValueError, match=r"trader:\*\*\*@127.0.0.1/ledger' needs the database driver 'pymssql'"):
+        ledger_engine("mssql+pymssql://trader:hunter2@127.0.0.1/ledger")
+    with pytest.raises(ValueError, match="venue must be a non-empty name"):
+        SqlLedger(f"sqlite:///{tmp_path / 'ledger.sqlite'}", venue="")

@@ -255,3 +255,26 @@ def _updated_ns(ledger: SqlLedger, client_order_id: str) -> int:
     finally:
         raw.close()
     return int(value)
+
+
+def test_reconciliation_stores_a_batch_of_fills_once_each(ledger: SqlLedger) -> None:
+    first = [fill_of(f"f-{n}", Side.BUY, "1", str(100 + n), ts=n) for n in range(3)]
+    assert ledger.record_fills(first) == 3
+    again = first[1:] + [fill_of("f-3", Side.SELL, "3", "110", ts=3)]
+    assert ledger.record_fills(again) == 1
+    assert [fill.fill_id for fill in ledger.fills()] == ["f-0", "f-1", "f-2", "f-3"]
+    position = ledger.positions()["BTCUSD"]
+    assert (position.quantity, position.realised_pnl) == (D("0"), D("27"))  # 3 x 110 - (100 + 101 + 102)
+
+
+def test_a_batch_with_a_conflicting_fill_stores_none_of_it(ledger: SqlLedger) -> None:
+    ledger.record_fill(fill_of("f-1", Side.BUY, "1", "100"))
+    with pytest.raises(LedgerConflictError, match="f-1"):
+        ledger.record_fills([fill_of("f-2", Side.BUY, "1", "100"), fill_of("f-1", Side.BUY, "1", "99")])
+    assert [fill.fill_id for fill in ledger.fills()] == ["f-1"]
+
+
+def test_a_decimal_too_long_for_its_column_is_refused(ledger: SqlLedger) -> None:
+    with pytest.raises(ValueError, match="fill f-1 quantity 0.1+ is longer than the 80 characters"):
+        ledger.record_fill(fill_of("f-1", Side.BUY, "0." + "1" * 90, "100"))
+    assert ledger.fills() == []

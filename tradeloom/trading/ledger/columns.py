@@ -23,6 +23,20 @@ _MICROSECOND = timedelta(microseconds=1)
 _DECIMAL_TAG = "$decimal"
 
 
+DECIMAL_TEXT_LENGTH = 80
+
+
+def storable_decimal(value: object, name: str) -> Decimal:
+    """``value`` if it is a Decimal a column can hold exactly (finite, at most 80 characters); ValueError naming ``name``."""
+    if not isinstance(value, Decimal):
+        raise ValueError(f"{name} must be a Decimal, got {type(value).__name__} {value!r}")
+    if not value.is_finite():
+        raise ValueError(f"{name} must be finite, got the non-finite decimal {value!r}")
+    if len(str(value)) > DECIMAL_TEXT_LENGTH:
+        raise ValueError(f"{name} {value} is longer than the {DECIMAL_TEXT_LENGTH} characters a column holds")
+    return value
+
+
 def exact_decimal(value: object, name: str) -> Decimal:
     """``value`` as a finite Decimal (a float converts through its shortest repr); ValueError naming ``name`` otherwise."""
     if isinstance(value, bool):
@@ -37,24 +51,20 @@ def exact_decimal(value: object, name: str) -> Decimal:
         raise ValueError(f"{name} must be a decimal number, got {value!r}") from None
     if not result.is_finite():
         raise ValueError(f"{name} must be finite, got {value!r}")
-    return result
+    return storable_decimal(result, name)
 
 
 class ExactDecimal(TypeDecorator[Decimal]):
-    """A Decimal stored as its exact text; NaN and infinities are refused."""
+    """A Decimal stored as its exact text; NaN, infinities and more than 80 characters of digits are refused."""
 
-    impl = String(80)
+    impl = String(DECIMAL_TEXT_LENGTH)
     cache_ok = True
 
     def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> str | None:
         """Decimal -> canonical text."""
         if value is None:
             return None
-        if not isinstance(value, Decimal):
-            raise ValueError(f"expected a Decimal for an exact column, got {type(value).__name__} {value!r}")
-        if not value.is_finite():
-            raise ValueError(f"cannot store the non-finite decimal {value!r}")
-        return str(value)
+        return str(storable_decimal(value, "an exact column's value"))
 
     def process_result_value(self, value: str | None, dialect: Dialect) -> Decimal | None:
         """Canonical text -> Decimal."""

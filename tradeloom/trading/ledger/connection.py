@@ -35,7 +35,13 @@ def ledger_engine(url: str, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Engine:
     except ArgumentError:
         raise ValueError(f"ledger URL {url!r} is not a SQLAlchemy URL (e.g. sqlite:///ledger.sqlite)") from None
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(parsed, pool_pre_ping=True)
+        try:
+            return create_engine(parsed, pool_pre_ping=True)
+        except ModuleNotFoundError as missing:
+            raise ValueError(
+                f"ledger URL {parsed.render_as_string(hide_password=True)!r} needs the database driver "
+                f"{missing.name!r}, which is not installed (a postgresql:// URL needs psycopg)"
+            ) from None
     database = parsed.database or ""
     in_memory = database in ("", ":memory:") or database.startswith("file::memory:")
     options: dict[str, Any] = {"connect_args": {"timeout": busy_timeout_ms / 1000, "check_same_thread": False}}

@@ -19,7 +19,7 @@ from tradeloom.trading.events import (
     OrderSubmitted,
 )
 from tradeloom.trading.instrument import Instrument, InstrumentKind
-from tradeloom.trading.ledger.columns import dump_json, load_json
+from tradeloom.trading.ledger.columns import dump_json, load_json, storable_decimal
 from tradeloom.trading.orders import Liquidity, Order, OrderStatus, OrderType, Purpose, Side, TimeInForce
 
 EVENT_KINDS: dict[type, str] = {
@@ -41,11 +41,7 @@ def _exact(value: object, name: str, optional: bool = False) -> Decimal | None:
     """``value`` if it is a finite Decimal (or None where allowed); ValueError naming ``name`` otherwise."""
     if value is None and optional:
         return None
-    if not isinstance(value, Decimal):
-        raise ValueError(f"{name} must be a Decimal, got {type(value).__name__} {value!r}")
-    if not value.is_finite():
-        raise ValueError(f"{name} must be finite, got the non-finite decimal {value!r}")
-    return value
+    return storable_decimal(value, name)
 
 
 def order_row(order: Order) -> dict[str, Any]:

@@ -10,7 +10,7 @@ Equity snapshots, trading state and backtest runs live in the same database (see
 from __future__ import annotations
 
 from types import TracebackType
-from typing import Any, ContextManager, Sequence
+from typing import Any, ContextManager, Iterable, Sequence
 
 from sqlalchemy import Connection, Engine, and_, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -148,23 +148,33 @@ class SqlLedger(account_store.AccountRecords, run_store.BacktestRunRecords):
 
     def record_fill(self, fill: Fill) -> None:
         """Store a fill once: an identical fill id seen before is ignored, a different one is a LedgerConflictError."""
-        if not isinstance(fill, Fill):
-            raise ValueError(f"record_fill needs a Fill, got {type(fill).__name__}")
-        values = {"venue": self.venue, **fill_row(fill)}
         with self._write() as connection:
-            if connection.dialect.name in ("sqlite", "postgresql"):
-                dialect_insert = sqlite.insert if connection.dialect.name == "sqlite" else postgresql.insert
-                statement = dialect_insert(schema.fills).values(**values)
-                inserted = connection.execute(statement.on_conflict_do_nothing(index_elements=["venue", "fill_id"]))
-                if inserted.rowcount == 1:
-                    return
-            stored = self._stored_fill(connection, fill.fill_id)
-            if stored is None:
-                connection.execute(insert(schema.fills).values(**values))
-            elif stored != fill:
-                raise LedgerConflictError(
-                    f"fill {fill.fill_id} is recorded as {stored}; the fill now reported under that id differs: {fill}"
-                )
+            self._store_fill(connection, fill)
+
+    def record_fills(self, fills: Iterable[Fill]) -> int:
+        """Store many fills in one transaction (reconciliation), each as ``record_fill`` would; how many were new."""
+        with self._write() as connection:
+            return sum(self._store_fill(connection, fill) for fill in fills)
+
+    def _store_fill(self, connection: Connection, fill: Fill) -> bool:
+        if not isinstance(fill, Fill):
+            raise ValueError(f"a fill must be a Fill, got {type(fill).__name__}")
+        values = {"venue": self.venue, **fill_row(fill)}
+        if connection.dialect.name in ("sqlite", "postgresql"):
+            dialect_insert = sqlite.insert if connection.dialect.name == "sqlite" else postgresql.insert
+            statement = dialect_insert(schema.fills).values(**values)
+            inserted = connection.execute(statement.on_conflict_do_nothing(index_elements=["venue", "fill_id"]))
+            if inserted.rowcount == 1:
+                return True
+        stored = self._stored_fill(connection, fill.fill_id)
+        if stored is None:
+            connection.execute(insert(schema.fills).values(**values))
+            return True
+        if stored != fill:
+            raise LedgerConflictError(
+                f"fill {fill.fill_id} is recorded as {stored}; the fill now reported under that id differs: {fill}"
+            )
+        return False
 
     def _stored_fill(self, connection: Connection, fill_id: str) -> Fill | None:
         query = select(schema.fills).where(schema.fills.c.venue == self.venue, schema.fills.c.fill_id == fill_id)
@@ -173,18 +183,26 @@ class SqlLedger(account_store.AccountRecords, run_store.BacktestRunRecords):
 
     def fills(self, symbol: str | None = None) -> Sequence[Fill]:
         """Every fill (of one symbol, if given), in the order recorded."""
+        with self._read() as connection:
+            return self._fills(connection, symbol)
+
+    def _fills(self, connection: Connection, symbol: str | None = None) -> list[Fill]:
         query = select(schema.fills).where(schema.fills.c.venue == self.venue)
         if symbol is not None:
             query = query.where(schema.fills.c.symbol == symbol)
-        with self._read() as connection:
-            return [fill_from_row(row) for row in connection.execute(query.order_by(schema.fills.c.seq)).mappings()]
+        return [fill_from_row(row) for row in connection.execute(query.order_by(schema.fills.c.seq)).mappings()]
 
     def positions(self) -> dict[str, Position]:
-        """Symbol -> position folded from the recorded fills (flat ones included: they carry realised PnL)."""
+        """Symbol -> position folded from the recorded fills (flat ones included: they carry realised PnL).
+
+        The quote currency of a symbol is its recorded instrument's, else its first fill's fee currency.
+        """
+        with self._read() as connection:  # fills and instruments from one snapshot
+            fills = self._fills(connection)
+            quotes = {symbol: instrument.quote for symbol, instrument in self._instruments(connection).items()}
         by_symbol: dict[str, list[Fill]] = {}
-        for fill in self.fills():
+        for fill in fills:
             by_symbol.setdefault(fill.symbol, []).append(fill)
-        quotes = {symbol: instrument.quote for symbol, instrument in self.instruments().items()}
         return {
             symbol: fold(symbol, quotes.get(symbol, fills[0].fee_currency), fills)
             for symbol, fills in by_symbol.items()
@@ -204,6 +222,9 @@ class SqlLedger(account_store.AccountRecords, run_store.BacktestRunRecords):
 
     def instruments(self) -> dict[str, Instrument]:
         """Symbol -> instrument, as recorded."""
-        query = select(schema.instruments).where(schema.instruments.c.venue == self.venue)
         with self._read() as connection:
-            return {row["symbol"]: instrument_from_row(row) for row in connection.execute(query).mappings()}
+            return self._instruments(connection)
+
+    def _instruments(self, connection: Connection) -> dict[str, Instrument]:
+        query = select(schema.instruments).where(schema.instruments.c.venue == self.venue)
+        return {row["symbol"]: instrument_from_row(row) for row in connection.execute(query).mappings()}
