@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from tradeloom.trading.ledger import BacktestRun, BacktestTrade, EquitySnapshot, LedgerConflictError, SqlLedger, StateEntry
+from tradeloom.trading.ledger import (
+    BacktestRun,
+    BacktestTrade,
+    EquitySnapshot,
+    LedgerConflictError,
+    SqlLedger,
+    StateEntry,
+)
 from tradeloom.trading.orders import Side
 
-UTC = timezone.utc
+UTC = UTC
 T0 = datetime(2026, 11, 21, 9, 30, 0, 123456, tzinfo=UTC)
 
 
@@ -19,7 +26,7 @@ def test_equity_snapshots_round_trip_in_utc_and_exact(ledger: SqlLedger) -> None
     new_york = T0.astimezone(ZoneInfo("America/New_York")) + timedelta(minutes=1)
     ledger.record_equity(EquitySnapshot(new_york, D("99999.99999999"), D("100000.12345678"), D("0.00000001"),
                                         D("-123456789.123456789"), D("0.3")))
-    ledger.record_equity(EquitySnapshot(T0, "100000", "100000", "0", "0", "0"))
+    ledger.record_equity(EquitySnapshot(T0, D(100000), D(100000), D(0), D(0), D(0)))
     first, second = ledger.equity_snapshots()
     assert first == EquitySnapshot(T0, D("100000"), D("100000"), D("0"), D("0"), D("0"))
     assert second.ts == datetime(2026, 11, 21, 9, 31, 0, 123456, tzinfo=UTC) and second.ts.tzinfo is UTC
@@ -34,7 +41,7 @@ def test_naive_times_and_inexact_money_are_refused_by_name() -> None:
     with pytest.raises(ValueError, match="equity snapshot cash must be finite"):
         EquitySnapshot(T0, D("Infinity"), D("1"), D("0"), D("0"), D("0"))
     with pytest.raises(ValueError, match="equity snapshot fees must be a decimal number"):
-        EquitySnapshot(T0, D("1"), D("1"), D("0"), D("0"), "a lot")
+        EquitySnapshot(T0, D("1"), D("1"), D("0"), D("0"), "a lot")  # type: ignore[arg-type]
 
 
 def test_trading_state_is_one_value_per_key_last_write_wins(ledger: SqlLedger, ledger_url: str) -> None:

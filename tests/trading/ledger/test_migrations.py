@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal as D
 from pathlib import Path
 
@@ -24,7 +24,7 @@ from tradeloom.trading.ledger.migrate import HEAD_REVISION, VERSION_TABLE
 from tradeloom.trading.ledger.schema import metadata
 from tradeloom.trading.orders import OrderStatus, Side
 
-T0 = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 
 
 def _v1_ledger(path: Path) -> None:

@@ -13,6 +13,7 @@ from tradeloom.trading.clock import BacktestClock
 from tradeloom.trading.events import (
     OrderAccepted,
     OrderCanceled,
+    OrderEvent,
     OrderExpired,
     OrderModified,
     OrderRejected,
@@ -72,7 +73,7 @@ def test_a_fill_round_trips_exactly(ledger: SqlLedger) -> None:
 def test_every_event_kind_round_trips_in_order(ledger: SqlLedger) -> None:
     ledger.record_order(limit_order("c-1"))
     ledger.record_order(limit_order("c-2"))
-    events = [
+    events: list[OrderEvent] = [
         OrderSubmitted("c-1", 10),
         OrderAccepted("c-1", "v-9", 11),
         OrderModified("c-1", 12, TINY, BIG, None),
@@ -242,7 +243,7 @@ def test_bad_input_is_refused_with_its_name(ledger: SqlLedger) -> None:
     order.price = D("NaN")
     with pytest.raises(ValueError, match="order c-2 price must be finite"):
         ledger.record_order(order)
-    with pytest.raises(ValueError, match="not an order event"):
+    with pytest.raises(TypeError, match="str is not an order event"):
         ledger.record_event("submitted")  # type: ignore[arg-type]
     assert ledger.orders() == []
 

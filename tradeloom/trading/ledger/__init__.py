@@ -10,7 +10,12 @@ from __future__ import annotations
 from tradeloom.trading.ledger.connection import LEDGER_FILE_NAME, default_ledger_url
 from tradeloom.trading.ledger.errors import LedgerConflictError, LedgerSchemaError
 from tradeloom.trading.ledger.migrate import current_revision, head_revision, upgrade
-from tradeloom.trading.ledger.records import BacktestRun, BacktestTrade, EquitySnapshot, StateEntry
+from tradeloom.trading.ledger.records import (
+    BacktestRun,
+    BacktestTrade,
+    EquitySnapshot,
+    StateEntry,
+)
 from tradeloom.trading.ledger.sql_ledger import SqlLedger
 
 __all__ = [

@@ -21,7 +21,7 @@ class AccountRecords:
     def record_equity(self, snapshot: EquitySnapshot) -> None:
         """Append an equity snapshot of this ledger's venue."""
         if not isinstance(snapshot, EquitySnapshot):
-            raise ValueError(f"record_equity needs an EquitySnapshot, got {type(snapshot).__name__}")
+            raise TypeError(f"record_equity needs an EquitySnapshot, got {type(snapshot).__name__}")
         values = {
             "venue": self.venue,
             "ts": utc_ns(snapshot.ts),
@@ -45,7 +45,9 @@ class AccountRecords:
         with self._engine.connect() as connection:
             rows = connection.execute(query.order_by(table.c.ts, table.c.seq)).mappings().all()
         return [
-            EquitySnapshot(from_ns(row["ts"]), row["cash"], row["equity"], row["realised"], row["unrealised"], row["fees"])
+            EquitySnapshot(
+                from_ns(row["ts"]), row["cash"], row["equity"], row["realised"], row["unrealised"], row["fees"]
+            )
             for row in rows
         ]
 
@@ -60,7 +62,8 @@ class AccountRecords:
             if exists is None:
                 connection.execute(insert(schema.trading_state).values(key=key, **values))
             else:
-                connection.execute(update(schema.trading_state).where(schema.trading_state.c.key == key).values(**values))
+                statement = update(schema.trading_state).where(schema.trading_state.c.key == key)
+                connection.execute(statement.values(**values))
         return entry
 
     def get_state(self, key: str) -> StateEntry | None:
@@ -71,4 +74,6 @@ class AccountRecords:
         """Every trading-state switch by key."""
         with self._engine.connect() as connection:
             rows = connection.execute(select(schema.trading_state)).mappings().all()
-        return {row["key"]: StateEntry(row["key"], row["value"], row["reason"], from_ns(row["updated_ns"])) for row in rows}
+        return {
+            row["key"]: StateEntry(row["key"], row["value"], row["reason"], from_ns(row["updated_ns"])) for row in rows
+        }

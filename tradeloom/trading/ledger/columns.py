@@ -10,7 +10,7 @@ back as ``Decimal``.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -18,7 +18,7 @@ from sqlalchemy import String
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 _DECIMAL_TAG = "$decimal"
 
@@ -27,7 +27,7 @@ DECIMAL_TEXT_LENGTH = 80
 
 
 def storable_decimal(value: object, name: str) -> Decimal:
-    """``value`` if it is a Decimal a column can hold exactly (finite, at most 80 characters); ValueError naming ``name``."""
+    """``value`` if a column can hold it exactly (a finite Decimal of at most 80 characters); else ValueError."""
     if not isinstance(value, Decimal):
         raise ValueError(f"{name} must be a Decimal, got {type(value).__name__} {value!r}")
     if not value.is_finite():
@@ -38,7 +38,7 @@ def storable_decimal(value: object, name: str) -> Decimal:
 
 
 def exact_decimal(value: object, name: str) -> Decimal:
-    """``value`` as a finite Decimal (a float converts through its shortest repr); ValueError naming ``name`` otherwise."""
+    """``value`` as a finite Decimal (a float through its shortest repr); ValueError naming ``name`` otherwise."""
     if isinstance(value, bool):
         raise ValueError(f"{name} must be a decimal number, got {value!r}")
     if isinstance(value, float):
@@ -102,7 +102,7 @@ def _decode(obj: dict[str, Any]) -> Any:
 
 
 def dump_json(value: Any, name: str) -> str:
-    """``value`` as JSON text, decimals tagged so they come back exact; ValueError naming ``name`` for what JSON cannot hold."""
+    """``value`` as JSON text, decimals tagged to come back exact; ValueError naming ``name`` if JSON cannot hold it."""
     try:
         return json.dumps(value, default=_encode, sort_keys=True)
     except (TypeError, ValueError) as error:

@@ -10,7 +10,8 @@ the same client order id for a different order.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from tradeloom.trading.ledger.errors import LedgerConflictError
 from tradeloom.trading.ledger.rows import IDENTITY_FIELDS
@@ -32,7 +33,7 @@ REACHABLE: dict[OrderStatus, frozenset[OrderStatus]] = {status: _reachable(statu
 FINAL = frozenset(status for status, targets in TRANSITIONS.items() if not targets)
 
 
-def order_changes(stored: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
+def order_changes(stored: Mapping[Any, Any], new: Mapping[str, Any]) -> dict[str, Any]:
     """The columns of ``stored`` that ``new`` changes; IllegalTransitionError or LedgerConflictError if it may not."""
     order_id = stored["client_order_id"]
     for name in IDENTITY_FIELDS:

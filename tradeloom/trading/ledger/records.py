@@ -6,10 +6,11 @@ quantities are Decimal in and out, exactly.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, Mapping
+from typing import Any
 
 from tradeloom.trading.ledger.columns import exact_decimal, utc_ns
 from tradeloom.trading.orders import Side
@@ -17,7 +18,7 @@ from tradeloom.trading.orders import Side
 
 def _utc(moment: datetime, name: str) -> datetime:
     utc_ns(moment, name)  # refuses naive datetimes with a clear message
-    return moment.astimezone(timezone.utc)
+    return moment.astimezone(UTC)
 
 
 def _text(value: object, name: str, required: bool = True) -> str:
@@ -122,10 +123,10 @@ class BacktestRun:
             )
         for name in ("parameters", "metrics"):
             if not isinstance(getattr(self, name), Mapping):
-                raise ValueError(f"backtest run {self.run_id} {name} must be a mapping, got {getattr(self, name)!r}")
+                raise TypeError(f"backtest run {self.run_id} {name} must be a mapping, got {getattr(self, name)!r}")
             object.__setattr__(self, name, dict(getattr(self, name)))
         trades = tuple(self.trades)
         for trade in trades:
             if not isinstance(trade, BacktestTrade):
-                raise ValueError(f"backtest run {self.run_id} trades must be BacktestTrade, got {trade!r}")
+                raise TypeError(f"backtest run {self.run_id} trades must be BacktestTrade, got {trade!r}")
         object.__setattr__(self, "trades", trades)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import typing
+from collections.abc import Mapping
 from decimal import Decimal
 from enum import Enum
-from typing import Any, Mapping
+from typing import Any
 
 from tradeloom.trading.events import (
     Fill,
@@ -20,7 +21,15 @@ from tradeloom.trading.events import (
 )
 from tradeloom.trading.instrument import Instrument, InstrumentKind
 from tradeloom.trading.ledger.columns import dump_json, load_json, storable_decimal
-from tradeloom.trading.orders import Liquidity, Order, OrderStatus, OrderType, Purpose, Side, TimeInForce
+from tradeloom.trading.orders import (
+    Liquidity,
+    Order,
+    OrderStatus,
+    OrderType,
+    Purpose,
+    Side,
+    TimeInForce,
+)
 
 EVENT_KINDS: dict[type, str] = {
     OrderSubmitted: "submitted",
@@ -72,7 +81,7 @@ def order_row(order: Order) -> dict[str, Any]:
     }
 
 
-def order_from_row(row: Mapping[str, Any]) -> Order:
+def order_from_row(row: Mapping[Any, Any]) -> Order:
     """The Order a stored row describes."""
     return Order(
         client_order_id=row["client_order_id"],
@@ -117,7 +126,7 @@ def fill_row(fill: Fill) -> dict[str, Any]:
     }
 
 
-def fill_from_row(row: Mapping[str, Any]) -> Fill:
+def fill_from_row(row: Mapping[Any, Any]) -> Fill:
     """The Fill a stored row describes."""
     return Fill(
         fill_id=row["fill_id"],
@@ -135,10 +144,10 @@ def fill_from_row(row: Mapping[str, Any]) -> Fill:
 
 
 def event_kind(event: OrderEvent) -> str:
-    """The stored name of ``event``'s type; ValueError for anything that is not an order event."""
+    """The stored name of ``event``'s type; TypeError for anything that is not an order event."""
     kind = EVENT_KINDS.get(type(event))
     if kind is None:
-        raise ValueError(f"{type(event).__name__} is not an order event ({', '.join(t.__name__ for t in EVENT_KINDS)})")
+        raise TypeError(f"{type(event).__name__} is not an order event ({', '.join(t.__name__ for t in EVENT_KINDS)})")
     return kind
 
 
@@ -184,7 +193,7 @@ def instrument_row(instrument: Instrument) -> dict[str, Any]:
     }
 
 
-def instrument_from_row(row: Mapping[str, Any]) -> Instrument:
+def instrument_from_row(row: Mapping[Any, Any]) -> Instrument:
     """The Instrument a stored row describes."""
     return Instrument(
         symbol=row["symbol"],

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select
 
@@ -45,7 +46,7 @@ def _trade_values(run_id: str, seq: int, trade: BacktestTrade) -> dict[str, Any]
     }
 
 
-def _trade_from_row(row: Mapping[str, Any]) -> BacktestTrade:
+def _trade_from_row(row: Mapping[Any, Any]) -> BacktestTrade:
     return BacktestTrade(
         symbol=row["symbol"],
         side=row["side"],
@@ -60,7 +61,7 @@ def _trade_from_row(row: Mapping[str, Any]) -> BacktestTrade:
     )
 
 
-def _run_from_row(row: Mapping[str, Any], trades: tuple[BacktestTrade, ...]) -> BacktestRun:
+def _run_from_row(row: Mapping[Any, Any], trades: tuple[BacktestTrade, ...]) -> BacktestRun:
     return BacktestRun(
         run_id=row["run_id"],
         strategy=row["strategy"],
@@ -77,7 +78,8 @@ def _run_from_row(row: Mapping[str, Any], trades: tuple[BacktestTrade, ...]) -> 
 
 
 def _load_run(connection: Connection, run_id: str) -> BacktestRun | None:
-    row = connection.execute(select(schema.backtest_runs).where(schema.backtest_runs.c.run_id == run_id)).mappings().first()
+    query = select(schema.backtest_runs).where(schema.backtest_runs.c.run_id == run_id)
+    row = connection.execute(query).mappings().first()
     if row is None:
         return None
     table = schema.backtest_trades
@@ -91,9 +93,9 @@ class BacktestRunRecords:
     _engine: Engine
 
     def record_backtest_run(self, run: BacktestRun) -> str:
-        """Store ``run`` with its trades and return its id; the same run again is a no-op, a different one under its id a LedgerConflictError."""
+        """Store ``run`` with its trades and return its id (the same run again: a no-op; another: LedgerConflictError)."""
         if not isinstance(run, BacktestRun):
-            raise ValueError(f"record_backtest_run needs a BacktestRun, got {type(run).__name__}")
+            raise TypeError(f"record_backtest_run needs a BacktestRun, got {type(run).__name__}")
         values = _run_values(run)
         trades = [_trade_values(run.run_id, seq, trade) for seq, trade in enumerate(run.trades)]
         with writer(self._engine).begin() as connection:
@@ -112,7 +114,9 @@ class BacktestRunRecords:
         with self._engine.connect() as connection:
             return _load_run(connection, run_id)
 
-    def backtest_runs(self, strategy: str | None = None, symbol: str | None = None, limit: int | None = None) -> list[BacktestRun]:
+    def backtest_runs(
+        self, strategy: str | None = None, symbol: str | None = None, limit: int | None = None
+    ) -> list[BacktestRun]:
         """Runs, newest first, without their trades (``backtest_run(id)`` loads those)."""
         table = schema.backtest_runs
         query = select(table)

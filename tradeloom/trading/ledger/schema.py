@@ -6,7 +6,16 @@ here always comes with a new migration.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Column, Integer, MetaData, String, Table, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
 
 from tradeloom.trading.ledger.columns import ExactDecimal
 

@@ -9,8 +9,10 @@ Equity snapshots, trading state and backtest runs live in the same database (see
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
 from types import TracebackType
-from typing import Any, ContextManager, Iterable, Sequence
+from typing import Any, Self
 
 from sqlalchemy import Connection, Engine, and_, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -62,7 +64,7 @@ class SqlLedger(account_store.AccountRecords, run_store.BacktestRunRecords):
         """Release the database connections."""
         self._engine.dispose()
 
-    def __enter__(self) -> SqlLedger:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
@@ -71,10 +73,10 @@ class SqlLedger(account_store.AccountRecords, run_store.BacktestRunRecords):
     def __repr__(self) -> str:
         return f"SqlLedger({self._engine.url.render_as_string(hide_password=True)!r}, venue={self.venue!r})"
 
-    def _write(self) -> ContextManager[Connection]:
+    def _write(self) -> AbstractContextManager[Connection]:
         return writer(self._engine).begin()
 
-    def _read(self) -> ContextManager[Connection]:
+    def _read(self) -> AbstractContextManager[Connection]:
         return self._engine.connect()
 
     # -- orders ---------------------------------------------------------------------------
@@ -158,7 +160,7 @@ class SqlLedger(account_store.AccountRecords, run_store.BacktestRunRecords):
 
     def _store_fill(self, connection: Connection, fill: Fill) -> bool:
         if not isinstance(fill, Fill):
-            raise ValueError(f"a fill must be a Fill, got {type(fill).__name__}")
+            raise TypeError(f"a fill must be a Fill, got {type(fill).__name__}")
         values = {"venue": self.venue, **fill_row(fill)}
         if connection.dialect.name in ("sqlite", "postgresql"):
             dialect_insert = sqlite.insert if connection.dialect.name == "sqlite" else postgresql.insert
