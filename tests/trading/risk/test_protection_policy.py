@@ -61,7 +61,8 @@ def test_the_issue_scenario_as_intents_for_a_long() -> None:
     at_3r = policy.on_market_data(_state(Side.BUY, "2", high=115, low=109))
     assert at_3r == [SetStop(D("112.5"), "trailing", D(1)), ScaleOut(D(1), "scale_out_3R")]
     policy.on_fill(_state(Side.BUY, "1"), _fill(Side.SELL, "1", "115"), Purpose.SCALE_OUT)
-    assert policy.on_market_data(_state(Side.BUY, "1", high=120, low=114)) == [ScaleOut(D(1), "scale_out_4R")]
+    assert policy.on_market_data(_state(Side.BUY, "1", high=120, low=114)) == [
+        SetStop(D("117.5"), "trailing", None), ScaleOut(D(1), "scale_out_4R")]  # the stop stays until the exit fills
     policy.on_fill(_state(Side.BUY, "0"), _fill(Side.SELL, "1", "120"), Purpose.SCALE_OUT)
     assert policy.states == {}
 

@@ -178,6 +178,13 @@ class ProtectionState:
         exits = self._take_levels(best) if self._levels else ()
         return self.snapshot(moved, exits)
 
+    def add_quantity(self, quantity: Decimal) -> None:
+        """A later fill of the entry order added ``quantity``; levels not yet taken size from the new total."""
+        if quantity <= 0 or not is_multiple(quantity, self.lot_size):
+            raise ValueError(f"added quantity {quantity} must be a positive multiple of the lot size {self.lot_size}")
+        self.quantity += quantity
+        self.remaining += quantity
+
     def on_exit_fill(self, level: int, quantity: Decimal) -> None:
         """A scale-out order of ``level`` filled ``quantity`` (a partial fill is fine)."""
         if quantity <= 0 or quantity > self.pending[level]:

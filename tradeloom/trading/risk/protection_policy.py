@@ -5,7 +5,8 @@ It implements ``tradeloom.trading.policy.PositionPolicy`` on top of ``Protection
 per position). Order of intents when a scale-out level is reached: first the stop is resized
 to the quantity that stays (``SetStop`` with ``quantity``), then the scale-out is sent at
 market, so exit orders never add up to more than the position and the rest always has a stop.
-The stop order's reason is ``stop``, ``breakeven`` or ``trailing``; a scale-out's is its
+Entry fills after the first one (a partially filled entry) add quantity; the entry price
+and R stay those of the first fill, so the stop never moves back. The stop order's reason is ``stop``, ``breakeven`` or ``trailing``; a scale-out's is its
 level (``scale_out_2R``); a conditional exit's lists the conditions that held.
 """
 
@@ -133,10 +134,12 @@ class ProtectionPolicy:
             return ()
         protection = self.states.get(state.position_id)
         if purpose is Purpose.ENTRY:
-            if protection is None or (protection.best == 0 and not any(protection.taken)):
+            if protection is None:
                 protection = self._start(state)
-                return (SetStop(protection.stop, protection.stop_reason.value, protection.stop_quantity),)
-            return ()
+            else:
+                protection.add_quantity(fill.quantity)
+                self._sync(protection, state)
+            return (SetStop(protection.stop, protection.stop_reason.value, protection.stop_quantity),)
         if protection is None:
             return ()
         if purpose is Purpose.SCALE_OUT:
@@ -162,8 +165,10 @@ class ProtectionPolicy:
             return intents
         best = Decimal(repr(state.high if protection.side is PositionSide.LONG else state.low))
         decision = protection.on_price(best)
-        if (decision.exits or decision.stop_moved) and decision.stop_quantity > 0:
-            intents.append(SetStop(decision.stop_price, decision.stop_reason.value, decision.stop_quantity))
+        if decision.exits or decision.stop_moved:
+            # quantity None when exits take everything: the stop still moves and stays until they fill
+            quantity = decision.stop_quantity if decision.stop_quantity > 0 else None
+            intents.append(SetStop(decision.stop_price, decision.stop_reason.value, quantity))
         intents.extend(ScaleOut(exit_.quantity, exit_.label) for exit_ in decision.exits)
         conditional = self._conditional_exit(state, protection)
         if conditional is not None and not decision.exits:
