@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import datetime, timezone
 from decimal import Decimal as D
 from pathlib import Path
 
@@ -154,8 +155,8 @@ def test_status_updates_follow_the_lifecycle_and_stamp_the_clock(ledger: SqlLedg
     assert (stored.status, stored.venue_order_id, stored.filled_quantity, stored.filled_notional) == (
         OrderStatus.PARTIALLY_FILLED, "v-1", D("1"), D("100"))
     assert [order_fields(o) for o in ledger.open_orders()] == [order_fields(stored)]  # still open
-    row = _updated_ns(ledger, "c-1")
-    assert row == 5_000
+    assert ledger.order_updated_at("c-1") == datetime(1970, 1, 1, 0, 0, 0, 5, tzinfo=timezone.utc)  # 5_000 ns
+    assert ledger.order_updated_at("unknown") is None
 
 
 def test_a_snapshot_several_steps_ahead_is_accepted(ledger: SqlLedger) -> None:
@@ -188,7 +189,7 @@ def test_an_illegal_transition_raises_and_leaves_the_row_unchanged(
     for status in path:
         order.status = status
         ledger.record_order(order)
-    before, before_ns = ledger.order("c-1"), _updated_ns(ledger, "c-1")
+    before, before_at = ledger.order("c-1"), ledger.order_updated_at("c-1")
     clock.observe(9_999)
     order.status = illegal
     order.status_reason = "too late"
@@ -198,7 +199,7 @@ def test_an_illegal_transition_raises_and_leaves_the_row_unchanged(
     assert before is not None and after is not None
     assert (after.status, after.status_reason) == (path[-1], "")
     assert all(getattr(after, name) == getattr(before, name) for name in Order.__slots__)
-    assert _updated_ns(ledger, "c-1") == before_ns
+    assert ledger.order_updated_at("c-1") == before_at
 
 
 def test_a_client_order_id_cannot_name_another_order(ledger: SqlLedger) -> None:
@@ -247,15 +248,6 @@ def test_bad_input_is_refused_with_its_name(ledger: SqlLedger) -> None:
         ledger.record_event("submitted")  # type: ignore[arg-type]
     assert ledger.orders() == []
 
-
-def _updated_ns(ledger: SqlLedger, client_order_id: str) -> int:
-    database = ledger.url.removeprefix("sqlite:///")
-    raw = sqlite3.connect(database)
-    try:
-        (value,) = raw.execute("SELECT updated_ns FROM orders WHERE client_order_id = ?", (client_order_id,)).fetchone()
-    finally:
-        raw.close()
-    return int(value)
 
 
 def test_reconciliation_stores_a_batch_of_fills_once_each(ledger: SqlLedger) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
+from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 
@@ -21,6 +22,7 @@ from tradeloom.trading.clock import Clock, WallClock
 from tradeloom.trading.events import Fill, OrderEvent
 from tradeloom.trading.instrument import Instrument
 from tradeloom.trading.ledger import account_store, run_store, schema
+from tradeloom.trading.ledger.columns import from_ns
 from tradeloom.trading.ledger.connection import ledger_engine, writer
 from tradeloom.trading.ledger.errors import LedgerConflictError
 from tradeloom.trading.ledger.migrate import ensure_current
@@ -104,6 +106,13 @@ class SqlLedger(account_store.AccountRecords, run_store.BacktestRunRecords):
         with self._read() as connection:
             row = connection.execute(select(schema.orders).where(self._order_key(client_order_id))).mappings().first()
         return None if row is None else order_from_row(row)
+
+    def order_updated_at(self, client_order_id: str) -> datetime | None:
+        """When the order's record last changed (by the ledger's clock), None if there is no such order."""
+        query = select(schema.orders.c.updated_ns).where(self._order_key(client_order_id))
+        with self._read() as connection:
+            updated = connection.execute(query).scalar_one_or_none()
+        return None if updated is None else from_ns(updated)
 
     def orders(self, *, open_only: bool = False) -> list[Order]:
         """Orders in the order they were created (open ones only if asked)."""

@@ -11,7 +11,7 @@ from alembic import context
 
 connection = context.config.attributes.get("connection")
 if connection is None:
-    raise RuntimeError("ledger migrations run through tradeloom.trading.ledger.migrate.upgrade (it passes a connection)")
+    raise RuntimeError("ledger migrations run through tradeloom.trading.ledger.migrate.upgrade, with its connection")
 
 context.configure(
     connection=connection,
