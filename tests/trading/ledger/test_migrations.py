@@ -16,6 +16,7 @@ from tradeloom.trading.ledger import (
     LedgerSchemaError,
     SqlLedger,
     current_revision,
+    default_ledger_url,
     head_revision,
     upgrade,
 )
@@ -133,3 +134,32 @@ def test_bad_urls_are_refused_with_what_is_wrong(tmp_path: Path) -> None:
         ledger_engine("mssql+pymssql://trader:hunter2@127.0.0.1/ledger")
     with pytest.raises(ValueError, match="venue must be a non-empty name"):
         SqlLedger(f"sqlite:///{tmp_path / 'ledger.sqlite'}", venue="")
+
+
+def test_a_failing_upgrade_leaves_the_ledger_as_it_was(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.sqlite"
+    _v1_ledger(path)
+    raw = sqlite3.connect(path)
+    with raw:
+        raw.execute("CREATE TABLE trading_state (key TEXT)")  # in the way of revision 0002
+    raw.close()
+    with pytest.raises(LedgerSchemaError, match="from 0001 to head failed and nothing was changed.*trading_state"):
+        SqlLedger(f"sqlite:///{path}")
+    engine = ledger_engine(f"sqlite:///{path}")
+    assert current_revision(engine) == "0001"
+    engine.dispose()
+    tables = {name for name, _ in _schema(path)}
+    assert "instruments" not in tables and "equity_snapshots" not in tables  # 0002 was all or nothing
+    assert _rows(path, "orders") == 1
+
+
+def test_the_default_ledger_lives_under_the_home_directory() -> None:
+    assert default_ledger_url(Path(".tradeloom")) == "sqlite:///.tradeloom/ledger.sqlite"
+    assert default_ledger_url(Path("/srv/tradeloom")) == "sqlite:////srv/tradeloom/ledger.sqlite"
+
+
+def test_an_in_memory_ledger_works_for_one_process() -> None:
+    with SqlLedger("sqlite://", venue="scratch") as ledger:
+        ledger.set_state("kill_switch", "released", "", T0)
+        ledger.record_equity(EquitySnapshot(T0, D("1"), D("1"), D("0"), D("0"), D("0")))
+        assert ledger.get_state("kill_switch") is not None and len(ledger.equity_snapshots()) == 1

@@ -12,6 +12,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine, inspect, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from tradeloom.trading.ledger.connection import writer
 from tradeloom.trading.ledger.errors import LedgerSchemaError
@@ -70,13 +71,21 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the database to ``revision`` in one transaction; LedgerSchemaError if it is at an unknown one."""
     from alembic import command
 
-    with writer(engine).begin() as connection:
-        if connection.dialect.name == "postgresql":
-            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
-        _check_known(_current(connection))
-        config = _config()
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+    current: str | None = None
+    try:
+        with writer(engine).begin() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
+            current = _current(connection)
+            _check_known(current)
+            config = _config()
+            config.attributes["connection"] = connection
+            command.upgrade(config, revision)
+    except SQLAlchemyError as error:
+        raise LedgerSchemaError(
+            f"upgrading the ledger schema from {current or 'empty'} to {revision} failed and nothing was changed: "
+            f"{error.__class__.__name__}: {str(error).splitlines()[0]}"
+        ) from error
 
 
 def ensure_current(engine: Engine) -> None:

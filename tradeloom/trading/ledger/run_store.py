@@ -93,7 +93,7 @@ class BacktestRunRecords:
     _engine: Engine
 
     def record_backtest_run(self, run: BacktestRun) -> str:
-        """Store ``run`` with its trades, return its id; the same run again is a no-op, another a LedgerConflictError."""
+        """Store ``run`` and its trades, return its id; the same run again is a no-op, another a LedgerConflictError."""
         if not isinstance(run, BacktestRun):
             raise TypeError(f"record_backtest_run needs a BacktestRun, got {type(run).__name__}")
         values = _run_values(run)
