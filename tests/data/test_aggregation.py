@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tradeloom.data.aggregation import (
     BarArrays,
@@ -115,3 +117,26 @@ def test_tick_frame_of_two_symbols_is_refused() -> None:
                           "bid": [1.0, 1.0], "ask": [1.0, 1.0], "bid_volume": [1.0, 1.0], "ask_volume": [1.0, 1.0]})
     with pytest.raises(ValueError, match="one symbol"):
         bars_from_tick_frame(ticks, "1m", "bid", "x")
+
+
+@given(
+    offsets=st.lists(st.integers(min_value=0, max_value=4 * 3600 * S), min_size=1, max_size=300),
+    seed=st.integers(min_value=0, max_value=2**32 - 1),
+    timeframe=st.sampled_from(["1m", "5m", "1h"]),
+)
+@settings(max_examples=60, deadline=None)
+def test_bar_invariants_on_random_ticks(offsets: list[int], seed: int, timeframe: str) -> None:
+    """Any time-ordered ticks: high >= open/close >= low, volume conserved, one bar per occupied bucket."""
+    ts = T0 + np.sort(np.asarray(offsets, dtype="int64"))
+    rng = np.random.default_rng(seed)
+    price = 1.0 + rng.random(len(ts))
+    volume = rng.random(len(ts))
+    bars = bars_from_ticks(ts, price, volume, timeframe)
+    assert bool(np.all(bars.high >= np.maximum(bars.open, bars.close)))
+    assert bool(np.all(bars.low <= np.minimum(bars.open, bars.close)))
+    assert bars.volume.sum() == pytest.approx(volume.sum())
+    step = {"1m": M, "5m": 5 * M, "1h": 60 * M}[timeframe]
+    assert bars.ts_ns.tolist() == sorted(set((ts - ts % step).tolist()))
+    rolled = resample_bars(bars_from_ticks(ts, price, volume, "1m"), timeframe)
+    for column in ("ts_ns", "open", "high", "low", "close"):
+        assert getattr(rolled, column).tolist() == getattr(bars, column).tolist()
