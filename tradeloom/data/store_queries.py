@@ -8,10 +8,11 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import duckdb
+import numpy as np
 import pandas as pd
 
-from tradeloom.data.frames import BAR_COLUMNS, TICK_COLUMNS, bars_frame, ticks_frame
-from tradeloom.data.store_schema import from_stored, utc_param
+from tradeloom.data.frames import bars_frame, ticks_frame
+from tradeloom.data.store_schema import BAR_VALUES, TICK_VALUES, from_stored, utc_param
 
 
 def _range_clause(start: datetime | None, end: datetime | None) -> tuple[str, list[Any]]:
@@ -27,6 +28,49 @@ def _range_clause(start: datetime | None, end: datetime | None) -> tuple[str, li
     return sql, params
 
 
+def _fetch(
+    con: duckdb.DuckDBPyConnection, table: str, values: Sequence[str], where: str, params: list[Any],
+    qualify: str, qualify_params: list[Any], order_by: str,
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Rows of ``table`` as (frame of ts and values, source names per row).
+
+    Sources come back as small integer codes: turning millions of identical strings
+    into Python objects one by one is what made large reads slow.
+    """
+    sources = [r[0] for r in con.execute(
+        f"SELECT DISTINCT source FROM {table} WHERE {where} ORDER BY source", params).fetchall()]
+    frame = con.execute(
+        f"""SELECT ts, {', '.join(values)}, list_position(?::VARCHAR[], source)::INTEGER - 1 AS source_code
+              FROM {table} WHERE {where}{qualify} ORDER BY {order_by}""",
+        [sources, *params, *qualify_params],
+    ).df()
+    names = np.asarray(sources + [""], dtype=object)
+    return frame, names[frame.pop("source_code").to_numpy()]
+
+
+def _with_labels(frame: pd.DataFrame, labels: dict[str, str], sources: np.ndarray) -> pd.DataFrame:
+    """``frame`` plus constant label columns and the source column, all of object dtype.
+
+    Explicit object Series: assigning a bare object array would make pandas infer a
+    string dtype, which the schema then converts back, twice the work on big reads.
+    """
+    index = frame.index
+    columns = {name: pd.Series(np.full(len(frame), value, dtype=object), index=index, dtype=object)
+               for name, value in labels.items()}
+    columns.update({name: frame[name] for name in frame.columns})
+    columns["source"] = pd.Series(sources, index=index, dtype=object)
+    return pd.DataFrame(columns, copy=False)
+
+
+def _where(symbol: str, start: datetime | None, end: datetime | None, source: str | None) -> tuple[str, list[Any]]:
+    range_sql, range_params = _range_clause(start, end)
+    where, params = f"symbol = ?{range_sql}", [symbol, *range_params]
+    if source is not None:
+        where += " AND source = ?"
+        params.append(source)
+    return where, params
+
+
 def read_bars(
     con: duckdb.DuckDBPyConnection,
     symbol: str,
@@ -37,19 +81,19 @@ def read_bars(
     priority: Sequence[str] | None,
 ) -> pd.DataFrame:
     """Bars of one symbol and timeframe in [start, end), one per ts when ``priority`` is given."""
-    range_sql, params = _range_clause(start, end)
-    sql = f"SELECT {', '.join(BAR_COLUMNS)} FROM bars WHERE symbol = ? AND timeframe = ?{range_sql}"
-    params = [symbol, timeframe, *params]
-    if source is not None:
-        sql += " AND source = ?"
-        params.append(source)
+    where, params = _where(symbol, start, end, source)
+    where += " AND timeframe = ?"
+    params.append(timeframe)
+    qualify, qualify_params = "", []
     if priority is not None:
         ranked = list(priority)
-        sql += " AND list_contains(?::VARCHAR[], source)"
-        sql += " QUALIFY row_number() OVER (PARTITION BY ts ORDER BY list_position(?::VARCHAR[], source)) = 1"
-        params += [ranked, ranked]
-    sql += " ORDER BY ts, source"
-    return bars_frame(con.execute(sql, params).df())
+        where += " AND list_contains(?::VARCHAR[], source)"
+        params.append(ranked)
+        qualify = " QUALIFY row_number() OVER (PARTITION BY ts ORDER BY list_position(?::VARCHAR[], source)) = 1"
+        qualify_params.append(ranked)
+    frame, sources = _fetch(con, "bars", BAR_VALUES, where, params, qualify, qualify_params, "ts, source")
+    labels = {"symbol": symbol, "timeframe": timeframe}
+    return bars_frame(_with_labels(frame, labels, sources))
 
 
 def read_ticks(
@@ -60,14 +104,9 @@ def read_ticks(
     source: str | None,
 ) -> pd.DataFrame:
     """Ticks of one symbol in [start, end), in time order (ties in the order they arrived)."""
-    range_sql, params = _range_clause(start, end)
-    sql = f"SELECT {', '.join(TICK_COLUMNS)} FROM ticks WHERE symbol = ?{range_sql}"
-    params = [symbol, *params]
-    if source is not None:
-        sql += " AND source = ?"
-        params.append(source)
-    sql += " ORDER BY ts, source, seq"
-    return ticks_frame(con.execute(sql, params).df())
+    where, params = _where(symbol, start, end, source)
+    frame, sources = _fetch(con, "ticks", TICK_VALUES, where, params, "", [], "ts, source, seq")
+    return ticks_frame(_with_labels(frame, {"symbol": symbol}, sources))
 
 
 def read_watermark(con: duckdb.DuckDBPyConnection, source: str, symbol: str, timeframe: str) -> datetime | None:
