@@ -59,7 +59,7 @@ class Book:
             {s: Position(s, "USD", Decimal(10), Decimal(1000)) for s in self.instruments}, dict(self.prices), (),
             {s: Decimal(95) for s in self.instruments},
         )
-        self.sequence = 0
+        self.entries = {s: Order(f"e-{s}", s, Side.BUY, OrderType.MARKET, Decimal(1)) for s in self.instruments}
 
     def open(self, symbol: str) -> None:
         price = self.prices[symbol]
@@ -90,9 +90,12 @@ class Book:
             self.open(symbol)
 
     def evaluate(self, symbol: str, price: Decimal, ts: int) -> int:
-        """The timed work of one price update; returns the number of orders it produced."""
+        """The timed work of one price update; returns the number of gate checks it made."""
         instrument = self.instruments[symbol]
-        orders = 0
+        account = AccountView(ts, self.account.starting_cash, self.account.cash, self.account.equity,
+                              self.account.positions, self.account.marks, (), self.account.protective_stops)
+        check = self.gate.check
+        checks = 0
         for state in self.positions[symbol]:
             decision = state.on_price(price)
             if not (decision.stop_moved or decision.exits):
@@ -101,21 +104,19 @@ class Book:
                           loss_to_stop(state.side.sign, state.entry, decision.stop_price, decision.stop_quantity))
             exit_side = Side.SELL if state.side is PositionSide.LONG else Side.BUY
             for exit_ in decision.exits:
-                orders += self._check(Order(f"x{ts}-{orders}", symbol, exit_side, OrderType.MARKET, exit_.quantity,
-                                            reduce_only=True, purpose=Purpose.SCALE_OUT), instrument, price, None, ts)
+                order = Order(f"x{ts}-{checks}", symbol, exit_side, OrderType.MARKET, exit_.quantity,
+                              reduce_only=True, purpose=Purpose.SCALE_OUT)
+                check(OrderRequest(order, instrument, price, None), account)
+                checks += 1
             if decision.stop_quantity > 0:
-                orders += self._check(Order(f"s{ts}-{orders}", symbol, exit_side, OrderType.STOP_MARKET,
-                                            min(decision.stop_quantity, Decimal(10)), stop_price=decision.stop_price,
-                                            reduce_only=True, purpose=Purpose.STOP), instrument, price, None, ts)
-        entry = Order(f"e{ts}", symbol, Side.BUY, OrderType.MARKET, Decimal(1))
-        orders += self._check(entry, instrument, price, (price * Decimal("0.97")).quantize(TICK), ts)
-        return orders
-
-    def _check(self, order: Order, instrument: Instrument, price: Decimal, stop: Decimal | None, ts: int) -> int:
-        account = AccountView(ts, self.account.starting_cash, self.account.cash, self.account.equity,
-                              self.account.positions, self.account.marks, (), self.account.protective_stops)
-        self.gate.check(OrderRequest(order, instrument, price, stop), account)
-        return 1
+                order = Order(f"s{ts}-{checks}", symbol, exit_side, OrderType.STOP_MARKET,
+                              min(decision.stop_quantity, Decimal(10)), stop_price=decision.stop_price,
+                              reduce_only=True, purpose=Purpose.STOP)
+                check(OrderRequest(order, instrument, price, None), account)
+                checks += 1
+        entry = self.entries[symbol]
+        check(OrderRequest(entry, instrument, price, (price * Decimal("0.97")).quantize(TICK)), account)
+        return checks + 1
 
 
 def _percentile(values: list[int], share: float) -> float:

@@ -84,7 +84,7 @@ class ProtectionState:
     __slots__ = (
         "config", "side", "entry", "initial_stop", "quantity", "tick_size", "lot_size", "fee_offset",
         "r", "stop", "stop_reason", "best", "remaining", "pending", "taken", "reached_breakeven",
-        "_sign", "_breakeven_d", "_trail", "_levels",
+        "_sign", "_breakeven_d", "_trail", "_levels", "_idle",
     )
 
     def __init__(
@@ -127,6 +127,7 @@ class ProtectionState:
         self.pending: list[Decimal] = [ZERO] * len(levels)
         self.taken: list[bool] = [False] * len(levels)
         self.reached_breakeven = False
+        self._idle: ProtectionDecision | None = None  # the answer to a price that changes nothing
 
     # -- queries -----------------------------------------------------------------------------
 
@@ -157,13 +158,14 @@ class ProtectionState:
 
     def on_price(self, price: Decimal) -> ProtectionDecision:
         """Evaluate a traded price: raise the stop as the rules allow and take reached levels."""
-        if self.remaining == 0:
-            return self.snapshot()
+        if self.remaining == 0 or (price - self.entry) * self._sign <= self.best:
+            idle = self._idle
+            if idle is None or idle.stop_quantity != self.remaining - sum(self.pending, ZERO):
+                idle = self._idle = self.snapshot()
+            return idle
         sign = self._sign
-        distance = (price - self.entry) * sign
-        if distance <= self.best:
-            return self.snapshot()
-        self.best = best = distance
+        self.best = best = (price - self.entry) * sign
+        self._idle = None
         moved = False
         if best >= self._breakeven_d:
             self.reached_breakeven = True
