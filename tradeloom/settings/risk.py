@@ -107,6 +107,7 @@ class RiskSettings(BaseSettings):
 def risk_config(settings: RiskSettings) -> RiskConfig:
     """The pure configuration the risk modules take, from the settings."""
     s = settings
+    tolerance = SlippageTolerance(s.slippage_tolerance, MarketOnExcess(s.slippage_excess_action))
     return RiskConfig(
         protection=ProtectionConfig(
             breakeven_trigger_r=s.breakeven_trigger_r,
@@ -140,6 +141,7 @@ def risk_config(settings: RiskSettings) -> RiskConfig:
             max_order_notional=s.max_order_notional,
             max_orders_per_window=s.max_orders_per_window,
             order_rate_window_s=s.order_rate_window_seconds,
+            slippage=tolerance,
             heat=HeatConfig(
                 max_heat_pct=s.max_portfolio_heat_pct,
                 cluster_heat_pct=s.cluster_heat_pct,
@@ -163,7 +165,7 @@ def risk_config(settings: RiskSettings) -> RiskConfig:
             band_pct=s.liquidity_band_pct,
             target_depth_notional=s.liquidity_target_notional,
             min_liquidity_score=s.min_liquidity_score,
-            slippage=SlippageTolerance(s.slippage_tolerance, MarketOnExcess(s.slippage_excess_action)),
+            slippage=tolerance,
         ),
         surge=SurgeConfig(
             min_change_pct=s.surge_min_change_pct,

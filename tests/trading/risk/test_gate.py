@@ -132,3 +132,16 @@ def test_stop_outs_at_a_loss_start_the_cooldown() -> None:
     # the stop at 10100 was in profit; the two at a loss make the cooldown
     assert breakers.state is TradingState.REDUCING
     assert gate.refusals[-1].reason.startswith("trading state reducing: cooldown after 2 stop-outs")
+
+
+def test_market_fills_beyond_the_slippage_tolerance_are_flagged() -> None:
+    from tradeloom.trading.risk.execution.slippage import SlippageTolerance
+
+    gate = _gate(GateConfig(slippage=SlippageTolerance(D("0.5"))))
+    gate.check(_request(_order("0.1", coid="m1")), _account())
+    gate.check(_request(_order("0.1", coid="m2")), _account())
+    for coid, price in (("m1", "10040"), ("m2", "10060"), ("unknown", "20000")):
+        fill = Fill(f"f-{coid}", coid, "v", "BTCUSD", Side.BUY, D(price), D("0.1"), D(0), "USD", Liquidity.TAKER, 7)
+        gate.on_fill(fill, Purpose.ENTRY, _account())
+    assert [(f.client_order_id, f.reference, f.price, f.slippage_pct) for f in gate.flagged_fills] == [
+        ("m2", D(10000), D(10060), D("0.6"))]

@@ -47,7 +47,7 @@ def test_the_issue_names_are_read_from_the_environment(monkeypatch: pytest.Monke
     assert config.dynamic_stop.enabled is False and config.conditional_exit.enabled is False
     assert config.conditional_exit.min_conditions == 2
     assert config.execution.buy_use_post_only and config.execution.sell_use_post_only
-    assert config.execution.slippage.tolerance_pct == D("0.25")
+    assert config.execution.slippage.tolerance_pct == D("0.25") == config.gate.slippage.tolerance_pct
     assert config.execution.slippage.on_excess is MarketOnExcess.REFUSE
     assert config.surge.daily_limit == 5
     assert config.breakers.daily_loss_state is TradingState.REDUCING

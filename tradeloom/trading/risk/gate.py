@@ -1,5 +1,8 @@
 """The one risk gate every order passes: precision, notional limits, order rate, reduce-only, state, heat.
 
+It also hears every fill: a market order's fill further from its reference price than the
+slippage tolerance is flagged (``flagged_fills``), and stop-outs at a loss feed the breakers.
+
 Orders that only reduce exposure (protective stops, scale-outs, exits) are checked for
 precision and for really reducing; they are never refused for size limits, rate, trading
 state or heat, because refusing them would leave risk open. Orders that add exposure pass
@@ -18,6 +21,7 @@ from tradeloom.trading.events import Fill
 from tradeloom.trading.orders import Order, OrderType, Purpose
 from tradeloom.trading.positions import Position
 from tradeloom.trading.risk.breakers import CircuitBreakers, TradingState
+from tradeloom.trading.risk.execution.slippage import SlippageTolerance, fill_quality
 from tradeloom.trading.risk.heat import HeatBook, HeatConfig, fit_entry, loss_to_stop
 from tradeloom.trading.risk_gate import ACCEPT, AccountView, OrderRequest, RiskDecision, Verdict, refuse, shrink
 
@@ -32,6 +36,7 @@ class GateConfig:
     max_orders_per_window: int = 30
     order_rate_window_s: int = 60
     heat: HeatConfig = field(default_factory=HeatConfig)
+    slippage: SlippageTolerance = field(default_factory=SlippageTolerance)
 
     def __post_init__(self) -> None:
         if self.max_order_notional < 0 or self.max_orders_per_window < 0 or self.order_rate_window_s <= 0:
@@ -46,6 +51,18 @@ class Refusal:
     client_order_id: str
     symbol: str
     reason: str
+
+
+@dataclass(frozen=True)
+class FlaggedFill:
+    """A fill that landed further from its reference price than the slippage tolerance allows."""
+
+    ts: int
+    client_order_id: str
+    symbol: str
+    reference: Decimal
+    price: Decimal
+    slippage_pct: Decimal
 
 
 def reduces_exposure(order: Order, position: Position | None) -> bool:
@@ -68,6 +85,8 @@ class RiskLimitsGate:
         self.config, self.breakers = config, breakers
         self.clusters: Mapping[str, frozenset[str]] = clusters or {}
         self.refusals: deque[Refusal] = deque(maxlen=10_000)
+        self.flagged_fills: deque[FlaggedFill] = deque(maxlen=10_000)
+        self._references: dict[str, Decimal] = {}  # market orders' reference prices, the newest 10,000
         self._sent: deque[int] = deque()
         self._planned_stops: dict[str, Decimal] = {}
         self._entries: dict[str, Decimal] = {}
@@ -86,6 +105,8 @@ class RiskLimitsGate:
         problem = self._precision_problem(request)
         if problem is not None:
             return self._refuse(account.ts, order, problem)
+        if order.order_type is OrderType.MARKET:
+            self._remember_reference(order.client_order_id, request.reference_price)
         reducing = reduces_exposure(order, account.positions.get(order.symbol))
         if order.reduce_only and not reducing:
             return self._refuse(account.ts, order, "reduce-only order would open or increase a position")
@@ -111,7 +132,13 @@ class RiskLimitsGate:
         return decision
 
     def on_fill(self, fill: Fill, purpose: Purpose, account: AccountView) -> None:
-        """Count stop-outs at a loss for the cooldown and re-evaluate the breakers with the new equity."""
+        """Flag fills beyond the slippage tolerance, count stop-outs at a loss, re-evaluate the breakers."""
+        reference = self._references.get(fill.client_order_id)
+        if reference is not None:
+            quality = fill_quality(self.config.slippage, fill.side, reference, fill.price)
+            if quality.flagged:
+                self.flagged_fills.append(FlaggedFill(fill.ts, fill.client_order_id, fill.symbol, reference,
+                                                      fill.price, quality.slippage_pct))
         if purpose is Purpose.STOP:
             entry = self._entries.get(fill.symbol)
             position_sign = -fill.side.sign
@@ -183,6 +210,12 @@ class RiskLimitsGate:
         while self._sent and self._sent[0] <= now - window:
             self._sent.popleft()
         return len(self._sent) >= limit
+
+    def _remember_reference(self, client_order_id: str, reference: Decimal) -> None:
+        references = self._references
+        references[client_order_id] = reference
+        if len(references) > 10_000:
+            del references[next(iter(references))]  # dicts keep insertion order: drop the oldest
 
     def _remember_entry(self, position: Position | None) -> None:
         """Keep the entry of a position while it is open, to judge its stop fill after it closed."""
