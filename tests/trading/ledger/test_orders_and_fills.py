@@ -20,6 +20,7 @@ from tradeloom.trading.events import (
     OrderRejected,
     OrderSubmitted,
 )
+from tradeloom.trading.instrument import InstrumentKind, instrument_for
 from tradeloom.trading.ledger import LedgerConflictError, SqlLedger
 from tradeloom.trading.ledger_protocol import Ledger
 from tradeloom.trading.orders import (
@@ -271,3 +272,32 @@ def test_a_decimal_too_long_for_its_column_is_refused(ledger: SqlLedger) -> None
     with pytest.raises(ValueError, match="fill f-1 quantity 0.1+ is longer than the 80 characters"):
         ledger.record_fill(fill_of("f-1", Side.BUY, "0." + "1" * 90, "100"))
     assert ledger.fills() == []
+
+
+def test_instruments_round_trip_and_give_positions_their_quote(ledger: SqlLedger) -> None:
+    btc = instrument_for("BTCUSDT", InstrumentKind.PERPETUAL, "0.1", "0.001", "5", base="BTC", quote="USDT",
+                         max_notional="2000000")
+    ledger.record_instrument(btc)
+    assert ledger.instruments() == {"BTCUSDT": btc}
+    assert str(ledger.instruments()["BTCUSDT"].lot_size) == "0.001"
+    wider = instrument_for("BTCUSDT", InstrumentKind.PERPETUAL, "0.5", "0.001", "10", base="BTC", quote="USDT")
+    ledger.record_instrument(wider)  # the venue changed its tick size
+    assert ledger.instruments() == {"BTCUSDT": wider}
+    ledger.record_fill(fill_of("f-1", Side.BUY, "0.002", "65000.5", fee="0.078", symbol="BTCUSDT", fee_currency="USDT"))
+    position = ledger.positions()["BTCUSDT"]
+    assert (position.quote, position.quantity, position.cost) == ("USDT", D("0.002"), D("130.0010"))
+
+
+def test_a_fee_in_another_currency_than_the_quote_is_refused_by_the_fold(ledger: SqlLedger) -> None:
+    ledger.record_instrument(instrument_for("BTCUSDT", InstrumentKind.SPOT, "0.1", "0.001", base="BTC", quote="USDT"))
+    ledger.record_fill(fill_of("f-1", Side.BUY, "0.002", "65000.5", fee="0.000002", symbol="BTCUSDT", fee_currency="BTC"))
+    with pytest.raises(ValueError, match="fill f-1 charges its fee in BTC; positions account fees in USDT"):
+        ledger.positions()
+
+
+def test_the_ledger_tells_its_url(tmp_path: Path) -> None:
+    ledger = SqlLedger(f"sqlite:///{tmp_path / 'ledger.sqlite'}")
+    try:
+        assert ledger.url == f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+    finally:
+        ledger.close()

@@ -50,7 +50,6 @@ class SqlLedger(account_store.AccountRecords, run_store.BacktestRunRecords):
     def __init__(self, url: str, *, venue: str = "default", clock: Clock | None = None) -> None:
         if not isinstance(venue, str) or not venue.strip() or len(venue) > 64:
             raise ValueError(f"ledger venue must be a non-empty name of at most 64 characters, got {venue!r}")
-        self.url = url
         self.venue = venue
         self._clock: Clock = clock if clock is not None else WallClock()
         self._engine: Engine = ledger_engine(url)
@@ -72,8 +71,13 @@ class SqlLedger(account_store.AccountRecords, run_store.BacktestRunRecords):
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
         self.close()
 
+    @property
+    def url(self) -> str:
+        """The database URL with any password masked (safe to log)."""
+        return self._engine.url.render_as_string(hide_password=True)
+
     def __repr__(self) -> str:
-        return f"SqlLedger({self._engine.url.render_as_string(hide_password=True)!r}, venue={self.venue!r})"
+        return f"SqlLedger({self.url!r}, venue={self.venue!r})"
 
     def _write(self) -> AbstractContextManager[Connection]:
         return writer(self._engine).begin()
