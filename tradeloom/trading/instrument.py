@@ -38,6 +38,9 @@ def _decimal(value: Decimal | str | int | float, name: str) -> Decimal:
     return result
 
 
+_ONE = Decimal(1)
+
+
 def _places(step: Decimal) -> int:
     exponent = step.normalize().as_tuple().exponent
     return max(0, -int(exponent))
@@ -87,29 +90,31 @@ class Instrument:
             object.__setattr__(self, "price_precision", _places(self.tick_size))
         if self.size_precision < 0:
             object.__setattr__(self, "size_precision", _places(self.lot_size))
-        object.__setattr__(self, "_tick_pow10", _is_power_of_ten(self.tick_size))
-        object.__setattr__(self, "_lot_pow10", _is_power_of_ten(self.lot_size))
+        # quantize() steps for power-of-ten increments (the fast path), None otherwise
+        object.__setattr__(self, "_tick_q", self.tick_size.normalize() if _is_power_of_ten(self.tick_size) else None)
+        object.__setattr__(self, "_lot_q", self.lot_size.normalize() if _is_power_of_ten(self.lot_size) else None)
 
     # -- rounding -------------------------------------------------------------------------
 
-    def _to_step(self, value: Decimal | float | int | str, step: Decimal, pow10: bool, rounding: str) -> Decimal:
+    @staticmethod
+    def _to_step(value: Decimal | float | int | str, step: Decimal, q: Decimal | None, rounding: str) -> Decimal:
         v = value if isinstance(value, Decimal) else Decimal(value)  # a float converts exactly
-        if pow10:
-            return v.quantize(step.normalize(), rounding=rounding)
-        return (v / step).quantize(Decimal(1), rounding=rounding) * step
+        if q is not None:
+            return v.quantize(q, rounding=rounding)
+        return (v / step).quantize(_ONE, rounding=rounding) * step
 
     def round_price(self, price: Decimal | float | int | str) -> Decimal:
         """``price`` rounded to the nearest tick (half to even)."""
-        return self._to_step(price, self.tick_size, self._tick_pow10, ROUND_HALF_EVEN)  # type: ignore[attr-defined]
+        return self._to_step(price, self.tick_size, self._tick_q, ROUND_HALF_EVEN)  # type: ignore[attr-defined]
 
     def safe_price(self, side: str, price: Decimal | float | int | str) -> Decimal:
         """``price`` rounded to a tick in the owner's safe direction: BUY down, SELL up."""
-        rounding = ROUND_FLOOR if str(side).upper().endswith("BUY") else ROUND_CEILING
-        return self._to_step(price, self.tick_size, self._tick_pow10, rounding)  # type: ignore[attr-defined]
+        rounding = ROUND_FLOOR if side == "BUY" or str(side).upper().endswith("BUY") else ROUND_CEILING
+        return self._to_step(price, self.tick_size, self._tick_q, rounding)  # type: ignore[attr-defined]
 
     def round_quantity(self, quantity: Decimal | float | int | str) -> Decimal:
         """``quantity`` rounded down (towards zero) to the lot size."""
-        return self._to_step(quantity, self.lot_size, self._lot_pow10, ROUND_DOWN)  # type: ignore[attr-defined]
+        return self._to_step(quantity, self.lot_size, self._lot_q, ROUND_DOWN)  # type: ignore[attr-defined]
 
     # -- exchange rules -------------------------------------------------------------------
 

@@ -9,7 +9,8 @@ The engine calls a policy at three moments:
 3. ``on_market_data`` on every bar while a position is open, but only if the policy sets
    ``wants_market_data`` (a policy that does not care costs nothing per bar).
 
-It answers with intents (set the stop, set the take-profit, scale out, exit), each with a
+Requests and states handed to the policy are plain slotted records built for one call
+(cheap to make on every bar); treat them as read-only. It answers with intents (set the stop, set the take-profit, scale out, exit), each with a
 reason. The engine turns intents into orders (rounded to the instrument's increments in
 the safe direction), passes every order through the risk gate, sends them, and keeps the
 stop and take-profit one-cancels-other. Stop and take-profit orders are reduce-only.
@@ -28,7 +29,7 @@ from tradeloom.trading.orders import Purpose, Side
 ZERO = Decimal(0)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class EntryRequest:
     """The strategy wants a position on ``side``; what the policy needs to size it."""
 
@@ -52,7 +53,7 @@ class EntryPlan:
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class PositionState:
     """A managed position as the policy sees it."""
 
@@ -69,7 +70,7 @@ class PositionState:
     realised_pnl: Decimal
     fees: Decimal
     bar_index: int
-    high: float  # the current bar (on_fill: the bar the fill happened in)
+    high: float  # on_market_data: the bar just closed; on_fill: the fill price (the rest of the bar is unknown yet)
     low: float
     close: float
 
@@ -169,10 +170,10 @@ class FixedStopTakeProfit:
         intents: list[Intent] = []
         stop = self._stop(state.side, state.average_entry)
         if stop is not None:
-            intents.append(SetStop(stop, f"stop {self.stop_pct}%"))
+            intents.append(SetStop(stop, "stop"))
         if self.take_profit_pct is not None:
             target = state.average_entry * (1 + state.side.sign * self.take_profit_pct / 100)
-            intents.append(SetTakeProfit(target, f"take-profit {self.take_profit_pct}%"))
+            intents.append(SetTakeProfit(target, "take_profit"))
         return intents
 
     def on_market_data(self, state: PositionState) -> Sequence[Intent]:

@@ -13,7 +13,7 @@ Fees are in the quote currency (a fill with a fee in another currency is refused
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Iterable
 
@@ -94,7 +94,7 @@ class Position:
             if opening:
                 opening_signed = opening if signed > 0 else -opening
                 quantity, cost = quantity + opening_signed, cost + opening_signed * fill.price
-        return replace(self, quantity=quantity, cost=cost, realised_pnl=realised, fees=self.fees + fill.fee)
+        return Position(self.symbol, self.quote, quantity, cost, realised, self.fees + fill.fee)
 
 
 def fold(symbol: str, quote: str, fills: Iterable[Fill]) -> Position:

@@ -62,9 +62,9 @@ def refuse(reason: str) -> RiskDecision:
     return RiskDecision(Verdict.REFUSE, reason)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class AccountView:
-    """The account at the moment of a decision, in exact Decimal."""
+    """The account at the moment of a decision, in exact Decimal (built per call; treat as read-only)."""
 
     ts: int
     starting_cash: Decimal
@@ -76,7 +76,7 @@ class AccountView:
     protective_stops: Mapping[str, Decimal] = field(default_factory=dict)  # symbol -> working stop price
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class OrderRequest:
     """An order on its way to the venue, with what the gate needs to judge it."""
 

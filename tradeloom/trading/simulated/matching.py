@@ -70,6 +70,7 @@ class MatchingEngine:
         self.current_ts = -1
         self.current_price = 0.0
         self._dirty = True
+        self.expiring = 0  # working orders with a good-till time
         self._down = -INF  # a low at or below this may trade something
         self._up = INF  # a high at or above this may trade something
 
@@ -91,7 +92,8 @@ class MatchingEngine:
             for w in self.working:
                 o = w.order
                 if not w.resting or o.expire_ns is not None:
-                    return INF, -INF  # something fresh or expiring: always take the full path
+                    self._down, self._up = INF, -INF  # something fresh or expiring: always take the full path
+                    return self._down, self._up
                 level = o.stop_price if w.is_stop_waiting else o.price
                 value = float(level)  # type: ignore[arg-type]
                 if (o.side is Side.SELL) == w.is_stop_waiting:
@@ -119,7 +121,8 @@ class MatchingEngine:
             arrived = self._activate(point.ts)
             for w in arrived:
                 w.seen = self.point_no  # held back until the earlier orders have traded
-            self._expire(point.ts)
+            if self.expiring:
+                self._expire(point.ts)
             end = point.ask
             self._settle(point, previous if point.continuous else end, end)
             if arrived:
@@ -152,12 +155,14 @@ class MatchingEngine:
         arrived = [w for w in self.pending if w.arrival <= ts]
         self.pending = [w for w in self.pending if w.arrival > ts]
         self.working.extend(arrived)
+        self.expiring += sum(1 for w in arrived if w.order.expire_ns is not None)
         self._dirty = True
         return arrived
 
     def _expire(self, ts: int) -> None:
         for w in [w for w in self.working if w.order.expire_ns is not None and w.order.expire_ns <= ts]:
             self.expire(w, "good-till time reached", ts)
+        self.expiring = sum(1 for w in self.working if w.order.expire_ns is not None)
 
     def _price_for(self, side: Side, point: PricePoint, cur: float) -> float:
         if point.continuous or not point.liquidity.has_depth:
