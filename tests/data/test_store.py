@@ -282,8 +282,17 @@ def test_naive_datetimes_are_refused(store: MarketStore) -> None:
         store.bars("EURUSD", "1m", start=datetime(2019, 2, 4))
 
 
-def test_priority_and_source_together_are_refused(store: MarketStore) -> None:
-    with pytest.raises(ValueError, match="either source or priority"):
-        store.bars("EURUSD", "1m", source="yahoo", priority=["yahoo"])
+def test_a_named_source_overrides_priority(store: MarketStore) -> None:
+    store.write_batch(bar_batch(2, source="yahoo", close=1.2), AT)
+    store.write_batch(bar_batch(2, source="alphavantage", close=1.3), AT)
+
+    got = store.bars("EURUSD", "1m", source="alphavantage", priority=["yahoo"])
+
+    assert list(zip(got["source"], got["close"])) == [("alphavantage", 1.3)] * 2
+
+
+def test_empty_priority_is_refused(store: MarketStore) -> None:
     with pytest.raises(ValueError, match="non-empty sequence"):
         store.bars("EURUSD", "1m", priority=[])
+    with pytest.raises(ValueError, match="non-empty sequence"):
+        store.bars("EURUSD", "1m", priority="yahoo")

@@ -214,10 +214,13 @@ class MarketStore:
         source: str | None = None,
         priority: Sequence[str] | None = None,
     ) -> pd.DataFrame:
-        """Bars in [start, end) ordered by ts; with ``priority``, per ts the bar of the first listed source."""
+        """Bars in [start, end) ordered by ts; with ``priority``, per ts the bar of the first listed source.
+
+        A ``source`` picks that source's bars alone (one per ts already), so ``priority`` is then ignored.
+        """
         timeframe_ns(timeframe)
-        if source is not None and priority is not None:
-            raise ValueError("give either source or priority, not both")
+        if source is not None:
+            priority = None
         if priority is not None and (isinstance(priority, str) or not list(priority)):
             raise ValueError(f"priority must be a non-empty sequence of source names, got {priority!r}")
         with self._connection(write=False) as con:
