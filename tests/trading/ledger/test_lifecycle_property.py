@@ -19,9 +19,11 @@ _ids = itertools.count()
 def legal_histories(draw: st.DrawFn) -> list[OrderStatus]:
     """A walk along the domain's transition table from NEW, as far as it goes or the draw stops it."""
     path = [OrderStatus.NEW]
-    while TRANSITIONS[path[-1]] and draw(st.booleans()):
-        path.append(draw(st.sampled_from(sorted(TRANSITIONS[path[-1]], key=lambda status: status.value))))
-    return path
+    while True:
+        options = sorted(TRANSITIONS[path[-1]], key=lambda status: status.value)
+        if not options or not draw(st.booleans()):
+            return path
+        path.append(draw(st.sampled_from(options)))
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
