@@ -157,6 +157,25 @@ class CircuitBreakers:
             self.history[-1] = change
         return change
 
+    def memory(self) -> dict[str, object]:
+        """What the breakers must remember across a restart, as JSON-ready values."""
+        return {
+            "state": self.state.value, "reason": self.reason, "day": self._day, "day_start": str(self._day_start),
+            "daily_tripped": self._daily_tripped, "peak": str(self._peak), "drawdown_reason": self._drawdown_reason,
+            "stop_outs": list(self._stop_outs), "cooldown_until": self._cooldown_until,
+        }
+
+    def restore(self, memory: dict[str, object]) -> None:
+        """Take back a ``memory()``; the next ``update`` re-evaluates the state from it."""
+        self.state, self.reason = TradingState(str(memory["state"])), str(memory["reason"])
+        day = memory["day"]
+        self._day = None if day is None else int(day)  # type: ignore[call-overload]
+        self._day_start, self._peak = Decimal(str(memory["day_start"])), Decimal(str(memory["peak"]))
+        self._daily_tripped = bool(memory["daily_tripped"])
+        self._drawdown_reason = str(memory["drawdown_reason"])
+        self._stop_outs = deque(int(ts) for ts in memory["stop_outs"])  # type: ignore[attr-defined]
+        self._cooldown_until = int(memory["cooldown_until"])  # type: ignore[call-overload]
+
     def _move(self, now: int, state: TradingState, reason: str) -> StateChange | None:
         if state is self.state and (state is TradingState.ACTIVE or reason == self.reason):
             return None
