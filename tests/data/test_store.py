@@ -296,3 +296,13 @@ def test_empty_priority_is_refused(store: MarketStore) -> None:
         store.bars("EURUSD", "1m", priority=[])
     with pytest.raises(ValueError, match="non-empty sequence"):
         store.bars("EURUSD", "1m", priority="yahoo")
+
+
+def test_a_frame_parquet_refuses_is_kept_as_csv(store: MarketStore) -> None:
+    batch = bar_batch(2)
+    broken = batch.frame.assign(volume=pd.Series([10.0, {"not": "a number"}], dtype=object))
+
+    record = store.quarantine(Batch("dukascopy", "EURUSD", "1m", broken), "unreadable volume", [], AT)
+
+    assert sorted(p.name for p in record.payload_dir.iterdir()) == ["frame.csv", "manifest.json", "raw"]
+    assert pd.read_csv(record.payload_dir / "frame.csv")["volume"].tolist() == ["10.0", "{'not': 'a number'}"]

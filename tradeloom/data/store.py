@@ -22,6 +22,7 @@ from typing import Any, Callable, Iterator, Sequence
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from tradeloom.data.frames import Batch, bars_frame, ticks_frame
 from tradeloom.data.store_queries import (
@@ -270,9 +271,16 @@ def _write_payloads(batch: Batch, reason: str, failed_checks: list[dict], payloa
     for number, payload in enumerate(batch.raw):
         name = _safe_name(payload.name.lstrip("/"))[-150:]
         (partial / "raw" / f"{number:04d}-{name}").write_bytes(payload.body)
-    batch.frame.to_parquet(partial / "frame.parquet", index=False)
-    if batch.actions is not None and len(batch.actions):
-        batch.actions.to_parquet(partial / "actions.parquet", index=False)
+    frames = {"frame": batch.frame, "actions": batch.actions if batch.actions is not None else None}
+    for name, frame in frames.items():
+        if frame is None or (name == "actions" and not len(frame)):
+            continue
+        try:
+            frame.to_parquet(partial / f"{name}.parquet", index=False)
+        except (ValueError, TypeError, pa.ArrowException):
+            # A frame broken enough to be refused by Parquet is still kept, as text.
+            (partial / f"{name}.parquet").unlink(missing_ok=True)
+            frame.to_csv(partial / f"{name}.csv", index=False)
     manifest = {
         "source": batch.source, "symbol": batch.symbol, "timeframe": batch.timeframe, "reason": reason,
         "failed_checks": failed_checks, "rows": len(batch.frame),
