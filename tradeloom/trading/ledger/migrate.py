@@ -76,6 +76,9 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         with writer(engine).begin() as connection:
             if connection.dialect.name == "postgresql":
                 connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
+            elif connection.dialect.name == "sqlite":
+                # a batch migration rebuilds a table (copy, drop, rename): check foreign keys at commit, not midway
+                connection.execute(text("PRAGMA defer_foreign_keys = ON"))
             current = _current(connection)
             _check_known(current)
             config = _config()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import typing
 from collections.abc import Mapping
 from decimal import Decimal
@@ -160,10 +161,15 @@ def event_payload(event: OrderEvent) -> str:
     return dump_json(values, f"{type(event).__name__} {getattr(event, 'client_order_id', '')}")
 
 
+@functools.cache
+def _field_types(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
 def event_from_row(kind: str, payload: str) -> OrderEvent:
     """The event a stored kind and payload describe."""
     cls = EVENT_TYPES[kind]
-    hints = typing.get_type_hints(cls)
+    hints = _field_types(cls)
     values = load_json(payload)
     for name, value in values.items():
         hint = hints[name]

@@ -219,8 +219,8 @@ class SqlLedger(account_store.AccountRecords, run_store.BacktestRunRecords):
         for fill in fills:
             by_symbol.setdefault(fill.symbol, []).append(fill)
         return {
-            symbol: fold(symbol, quotes.get(symbol, fills[0].fee_currency), fills)
-            for symbol, fills in by_symbol.items()
+            symbol: fold(symbol, quotes.get(symbol, of_symbol[0].fee_currency), of_symbol)
+            for symbol, of_symbol in by_symbol.items()
         }
 
     # -- instruments ----------------------------------------------------------------------
