@@ -208,3 +208,37 @@ def test_a_full_policy_backtest_shows_each_rule_in_its_exits() -> None:
     kinds = {reason.split(":")[0] for reason in reasons}
     assert {"stop", "breakeven", "trailing", "scale_out_2R", "conditional", "signal"} <= kinds, reasons
     assert all(t.quantity > 0 for t in result.trades)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    data=st.integers(15, 45).flatmap(lambda n: st.tuples(
+        st.lists(st.integers(0, 80), min_size=n, max_size=n),
+        st.lists(st.integers(0, 40), min_size=n, max_size=n),
+        st.lists(st.integers(1, 12), min_size=n, max_size=n),
+    )),
+    side=st.sampled_from([1, -1]),
+    participation=st.sampled_from([D("0.25"), D("0.5"), D(1)]),
+)
+def test_partial_fills_of_scale_outs_keep_every_invariant(data: tuple[list[int], list[int], list[int]], side: int,
+                                                         participation: D) -> None:
+    # Paths that move in the position's favour with wicks under 0.4 never reach a stop, so every exit is a
+    # scale-out filled in parts by the volume cap (partially filled stop-market orders are exercised above
+    # once the venue supports them; see the report).
+    steps, wicks, volumes = data
+    bars = _bars([s * side for s in steps], wicks, volumes)
+    policy = Watched(ProtectionPolicy(CONFIG, D(2), fee_rate=D("0.001"), fixed_quantity=D(40)))
+    venue = VenueConfig(fees=FeeSchedule(D("0.001"), D("0.001")), volume_participation=participation)
+    result = run_backtest(EnterAt({"side": side, "bars": (0,)}), bars, INSTRUMENT, venue, policy, D(100_000))
+    by_id = {order.client_order_id: order for order in result.orders}
+    scaled: dict[str, D] = defaultdict(D)
+    for fill in result.fills:
+        order = by_id[fill.client_order_id]
+        if order.purpose is Purpose.SCALE_OUT:
+            scaled[order.reason] += fill.quantity
+    shares = {"scale_out_2R": D(20), "scale_out_3R": D(10), "scale_out_4R": D(10)}
+    for reason, quantity in scaled.items():
+        assert quantity <= shares[reason]  # each level sells at most its share, however many parts it fills in
+    assert sum(scaled.values()) <= 40
+    assert {t.exit_reason for t in result.trades} <= set(shares)
+    assert result.final_position.quantity * side >= 0
