@@ -267,6 +267,8 @@ class MatchingEngine:
                 w.seen = -1  # checked as an aggressor at the trigger price next
                 self._dirty = True
                 return
+            w.resting, w.seen = False, self.point_no  # now a market order: what is left aggresses at later points
+            self._dirty = True
             self._take(w, point, price, None)
             return
         limit: Decimal = o.price  # type: ignore[assignment]
