@@ -245,6 +245,10 @@ def test_bad_input_is_refused_with_its_name(ledger: SqlLedger) -> None:
     order.price = D("NaN")
     with pytest.raises(ValueError, match="order c-2 price must be finite"):
         ledger.record_order(order)
+    order = limit_order("c-3", quantity="2")
+    order.filled_quantity = D("2.5")
+    with pytest.raises(ValueError, match="order c-3 has 2.5 filled of 2: impossible"):
+        ledger.record_order(order)
     with pytest.raises(TypeError, match="str is not an order event"):
         ledger.record_event("submitted")  # type: ignore[arg-type]
     assert ledger.orders() == []

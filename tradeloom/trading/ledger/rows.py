@@ -55,8 +55,14 @@ def _exact(value: object, name: str, optional: bool = False) -> Decimal | None:
 
 
 def order_row(order: Order) -> dict[str, Any]:
-    """The orders-table values of ``order`` (without venue and updated_ns)."""
+    """The orders-table values of ``order`` (without venue and updated_ns); ValueError for an impossible order."""
     label = f"order {order.client_order_id}"
+    quantity = storable_decimal(order.quantity, f"{label} quantity")
+    filled = storable_decimal(order.filled_quantity, f"{label} filled_quantity")
+    if quantity <= 0:
+        raise ValueError(f"{label} quantity must be positive, got {quantity}")
+    if not 0 <= filled <= quantity:
+        raise ValueError(f"{label} has {filled} filled of {quantity}: impossible")
     return {
         "client_order_id": order.client_order_id,
         "venue_order_id": order.venue_order_id,
@@ -67,10 +73,10 @@ def order_row(order: Order) -> dict[str, Any]:
         "post_only": bool(order.post_only),
         "reduce_only": bool(order.reduce_only),
         "purpose": Purpose(order.purpose).value,
-        "quantity": _exact(order.quantity, f"{label} quantity"),
+        "quantity": quantity,
         "price": _exact(order.price, f"{label} price", optional=True),
         "stop_price": _exact(order.stop_price, f"{label} stop_price", optional=True),
-        "filled_quantity": _exact(order.filled_quantity, f"{label} filled_quantity"),
+        "filled_quantity": filled,
         "filled_notional": _exact(order.filled_notional, f"{label} filled_notional"),
         "status": OrderStatus(order.status).value,
         "status_reason": order.status_reason,
