@@ -242,3 +242,27 @@ def test_partial_fills_of_scale_outs_keep_every_invariant(data: tuple[list[int],
     assert sum(scaled.values()) <= 40
     assert {t.exit_reason for t in result.trades} <= set(shares)
     assert result.final_position.quantity * side >= 0
+
+
+def test_losses_over_the_daily_limit_halt_entries_until_the_next_day() -> None:
+    from tradeloom.trading.clock import BacktestClock
+    from tradeloom.trading.risk.assembly import risk_side
+
+    hour = 3600 * 10**9
+    cycle = [(100, 100, 100, 100), (100, 100, 97, 97.5), (97.5, 100, 97.5, 100)]  # signal, stopped out, recover
+    rows = cycle * 10  # 30 hourly bars: day 1 holds bars 0-23
+    o, h, l, c = (np.array(col, dtype=float) for col in zip(*rows))
+    start = 20_000 * 24 * hour
+    bars = Bars(start + np.arange(len(rows), dtype=np.int64) * hour, o, h, l, c, np.full(len(rows), 1e6))
+    clock = BacktestClock(start)
+    side = risk_side(CONFIG, D(2), clock, fee_rate=D("0.001"), fixed_quantity=D(500))  # about 1.1% lost per stop
+    result = run_backtest(EnterAt({"side": 1, "bars": tuple(range(0, 30, 3))}), bars, INSTRUMENT,
+                          VenueConfig(fees=FeeSchedule(D("0.001"), D("0.001"))), side.policy, D(100_000), clock,
+                          gate=side.gate)
+    entry_days = [(fill.ts - start) // (24 * hour) for fill in result.fills
+                  if fill.client_order_id in {o.client_order_id for o in result.orders if o.purpose.value == "entry"}]
+    assert entry_days == [0, 0, 0, 1, 1]  # three losses (3.3%) halt day 1; day 2 trades again until its own limit
+    halts = [(change.current.value, (change.ts - start) // hour) for change in side.breakers.history]
+    assert halts[:2] == [("halted", 7), ("active", 25)]  # the third stop fills in bar 7; bar 24 closes at 25h
+    assert side.breakers.history[0].reason.startswith("daily loss reached the limit 3%")
+    assert [t.exit_reason for t in result.trades] == ["stop"] * 5

@@ -104,8 +104,10 @@ class ProtectionPolicy:
 
     def plan_entry(self, request: EntryRequest) -> EntryPlan | None:
         """Size the entry from the risk rules and place its initial stop (dynamic when enabled)."""
-        if self.breakers is not None and not self.breakers.allows_entries:
-            return None
+        if self.breakers is not None:
+            self.breakers.update(request.equity)  # a new day or a released switch shows here first
+            if not self.breakers.allows_entries:
+                return None
         side, instrument, reference = _side(request.side), request.instrument, request.reference_price
         self.instruments[request.symbol] = instrument
         base = reference * self.base_stop_pct / HUNDRED
