@@ -60,10 +60,15 @@ def test_stop_and_target_in_one_bar_stops_out():
     assert result.reason_label(int(trade["reason"])) == "stop"
 
 
-def test_a_bar_that_gaps_through_the_target_but_touches_the_stop_stops_out():
+def test_a_bar_that_opens_through_the_target_takes_profit_at_the_open_before_its_low():
     result = run([(100, 100, 100, 100), (100, 100.5, 99.5, 100), (105, 106, 97.5, 99)], {0: 1})
     trade = only_trade(result)
-    assert trade["exit_price"] == pytest.approx(98.0, abs=1e-12) and trade["reason"] == 1
+    assert trade["exit_price"] == 105 and trade["reason"] == 4
+
+
+def test_a_target_touched_but_not_traded_through_does_not_fill():
+    result = run([(100, 100, 100, 100), (100, 100.5, 99.5, 100), (101, 104, 100.5, 103)], {0: 1})
+    assert len(result.trades) == 0 and result.open_entry_index == 1
 
 
 def test_stop_is_checked_on_the_entry_bar():
@@ -73,7 +78,7 @@ def test_stop_is_checked_on_the_entry_bar():
     assert trade["exit_price"] == pytest.approx(98.0, abs=1e-12)
 
 
-def test_target_touched_fills_at_its_price_and_a_gap_fills_at_the_open():
+def test_target_traded_through_fills_at_its_price_and_a_gap_fills_at_the_open():
     touched = only_trade(run([(100, 100, 100, 100), (100, 101, 99, 100), (101, 104.2, 100.5, 103)], {0: 1}))
     assert touched["exit_price"] == pytest.approx(104.0, abs=1e-12) and touched["reason"] == 4
     gapped = only_trade(run([(100, 100, 100, 100), (100, 101, 99, 100), (106, 107, 105, 106)], {0: 1}))
@@ -109,21 +114,37 @@ def test_entry_signals_while_holding_and_short_entries_in_long_mode_are_ignored(
 PROTECT = FastPolicy.protection(ProtectionConfig(trailing_ladder=()), stop_pct=5, fee_pct=0.1)
 
 
-def test_protection_breakeven_then_scale_outs_for_a_long():
+def test_protection_takes_each_level_once_at_the_open_after_the_close_that_reached_it():
     rows = [(100, 100, 100, 100), (100, 100.5, 99.5, 100), (100, 105, 99, 104), (104, 110, 103, 109),
-            (109, 115, 108, 114), (114, 120, 113, 119)]
+            (110, 115, 109, 114), (115, 120, 114, 119), (120, 121, 119, 120)]
     result = run(rows, {0: 1}, policy=PROTECT)
     t = result.trades
     assert [result.reason_label(int(c)) for c in t["reason"]] == ["scale_out_2R", "scale_out_3R", "scale_out_4R"]
-    assert list(t["exit_price"]) == pytest.approx([110, 115, 120], abs=1e-9)
+    assert list(t["exit_price"]) == [110, 115, 120]
     assert list(t["quantity"]) == [0.5, 0.25, 0.25]
-    assert list(t["exit_index"]) == [3, 4, 5]
+    assert list(t["exit_index"]) == [4, 5, 6]
     assert result.open_quantity == 0.0
+
+
+def test_protection_r_comes_from_the_signal_close():
+    rows = [(100, 100, 100, 100), (102, 102, 99, 101), (101, 101, 96, 97)]
+    trade = only_trade(run(rows, {0: 1}, policy=PROTECT))
+    assert trade["exit_price"] == 102 - 5 and trade["reason"] == 1  # 5% of the close 100, from the entry 102
+
+
+def test_a_stop_gapped_at_the_open_goes_before_the_market_orders_of_the_last_close():
+    rows = [(100, 100, 100, 100), (100, 100.5, 99.5, 100), (100, 110, 99, 104), (94, 95, 93, 94)]
+    result = run(rows, {0: 1}, exits=(2,), policy=PROTECT)
+    t = result.trades
+    # the close of bar 2 saw 2R (half to scale out) and a cross down; bar 3 opens through the breakeven stop
+    assert [result.reason_label(int(c)) for c in t["reason"]] == ["breakeven", "scale_out_2R"]
+    assert list(t["quantity"]) == [0.5, 0.5] and list(t["exit_price"]) == [94, 94]
 
 
 def test_protection_breakeven_stop_is_entry_plus_round_trip_fees():
     rows = [(100, 100, 100, 100), (100, 100.5, 99.5, 100), (100, 105, 99, 104), (104, 104.5, 99, 100)]
     result = run(rows, {0: 1}, policy=PROTECT)
+    assert result.trades["exit_index"][0] == 3
     trade = only_trade(result)
     breakeven = 100 + 2 * 100 * 0.001 / (1 - 0.001)
     assert trade["exit_price"] == pytest.approx(breakeven, abs=1e-12)
@@ -134,10 +155,10 @@ def test_protection_breakeven_stop_is_entry_plus_round_trip_fees():
 def test_protection_mirrored_for_a_short():
     policy = FastPolicy.protection(ProtectionConfig(trailing_ladder=()), stop_pct=5, fee_pct=0.1, direction=-1)
     rows = [(100, 100, 100, 100), (100, 100.5, 99.5, 100), (100, 101, 95, 96), (96, 97, 90, 91),
-            (91, 92, 85, 86), (86, 87, 80, 81)]
+            (90, 91, 85, 86), (85, 86, 80, 81), (80, 81, 79, 80)]
     result = run(rows, {0: -1}, policy=policy)
     t = result.trades
-    assert list(t["exit_price"]) == pytest.approx([90, 85, 80], abs=1e-9)
+    assert list(t["exit_price"]) == [90, 85, 80]
     assert list(t["quantity"]) == [0.5, 0.25, 0.25]
     assert result.final_equity == pytest.approx(
         100_000 + 0.5 * 10 + 0.25 * 15 + 0.25 * 20 - 0.1 - 0.001 * (45 + 21.25 + 20), abs=1e-9)

@@ -1,11 +1,11 @@
-"""A plain-Python reference (no tests here; imported by the fast-path tests) of the fast path's rules, written as resting orders walked along each bar's path.
+"""A plain-Python reference (no tests here; imported by the fast-path tests) of the fast path's rules.
 
-Orders rest at the venue: one protective stop for the whole remainder and limit exits
-(scale-out levels, the take-profit). The stop is looked at first, along open -> adverse
-extreme, so a bar that touches it stops out even when its open gapped through a limit; then
-the limits along open -> favourable extreme. Either fills at the open when the open is
-through it, else at its own price. Position management runs at the close.
-Deliberately independent of the kernel's code: objects and lists, no shared helpers.
+Written as a venue with orders: a resting protective stop, an optional resting take-profit, and
+market orders sent at a close that fill at the next open (scale-outs, a signal exit, an entry).
+At an open, resting orders the open gapped through go first (the stop covers what is not being
+scaled out), then the market orders in the order sent. Within the bar the stop is looked at
+before the target; the target (a limit) fills only when price trades strictly through it. Position management (breakeven, trailing ladder, scale-out levels) looks at
+the bar's best price at the close. Deliberately independent of the kernel's code.
 """
 
 from __future__ import annotations
@@ -19,14 +19,6 @@ REASON_CODES = {"stop": 1, "breakeven": 2, "trailing": 3, "take_profit": 4, "sig
 
 
 @dataclass
-class LimitExit:
-    price: float
-    share: float  # of the initial quantity; None-like 0 means "all that is left"
-    code: int
-    level: int | None
-
-
-@dataclass
 class RefPosition:
     number: int
     entry_index: int
@@ -37,9 +29,11 @@ class RefPosition:
     stop: float
     stop_code: int
     risk: float
+    target: float | None
+    level_distances: list[float]
     best: float = 0.0
-    exits: list[LimitExit] = field(default_factory=list)
     taken: set[int] = field(default_factory=set)
+    market_orders: list[tuple[int, float]] = field(default_factory=list)  # (reason code, quantity)
 
 
 def _round_tick(price: float, tick: float, up: bool) -> float:
@@ -71,7 +65,7 @@ def reference_backtest(open_, high, low, close, entry, exit_, policy: FastPolicy
     count = 0
     send_entry = send_exit = False
 
-    def close_part(p: RefPosition, j: int, price: float, qty: float, code: int) -> None:
+    def fill(p: RefPosition, j: int, price: float, qty: float, code: int) -> None:
         nonlocal cash
         exit_fee = qty * price * fee
         cash += side * qty * price - exit_fee
@@ -81,79 +75,91 @@ def reference_backtest(open_, high, low, close, entry, exit_, policy: FastPolicy
         if p.remaining <= 1e-12 * p.quantity:
             p.remaining = 0.0
 
-    def better_or_equal(a: float, b: float) -> bool:  # a at least as favourable as b for the position
-        return (a - b) * side >= 0
+    def through(price: float, level: float) -> bool:  # price at or beyond level in the position's favour
+        return (price - level) * side >= 0
+
+    def hits_stop(price: float, stop: float) -> bool:  # touching a stop is enough
+        return (price - stop) * side <= 0
+
+    def beyond(price: float, level: float) -> bool:  # strictly past a resting limit, as the venue fills it
+        return (price - level) * side > 0
 
     for j in range(len(close)):
-        if send_exit and pos is not None:
-            close_part(pos, j, open_[j], pos.remaining, REASON_CODES["signal"])
-            pos = None
+        if pos is not None:
+            scaling = sum(q for code, q in pos.market_orders if code >= 10)
+            if hits_stop(open_[j], pos.stop):  # opened at or through the stop
+                stop_qty = pos.remaining - scaling
+                fill(pos, j, open_[j], stop_qty if stop_qty > 1e-12 * pos.quantity else pos.remaining, pos.stop_code)
+            elif pos.target is not None and beyond(open_[j], pos.target):
+                fill(pos, j, open_[j], pos.remaining, REASON_CODES["take_profit"])
+            for code, qty in pos.market_orders:
+                if pos.remaining > 0 and qty > 0:
+                    fill(pos, j, open_[j], min(qty, pos.remaining), code)
+            pos.market_orders.clear()
+            if send_exit and pos.remaining > 0:
+                fill(pos, j, open_[j], pos.remaining, REASON_CODES["signal"])
+            if pos.remaining == 0:
+                pos = None
         send_exit = False
         if send_entry:
             price = open_[j]
-            stop = _round_tick(price * (1 - side * policy.stop_pct / 100), policy.tick_size, side < 0)
+            if policy.stop_basis == "signal_close":
+                stop = _round_tick(price - side * close[j - 1] * policy.stop_pct / 100, policy.tick_size, side < 0)
+            else:
+                stop = _round_tick(price * (1 - side * policy.stop_pct / 100), policy.tick_size, side > 0)
+            target = None
+            if policy.take_profit_pct:
+                target = _round_tick(price * (1 + side * policy.take_profit_pct / 100), policy.tick_size, side > 0)
+            risk = (price - stop) * side
+            distances = [price * t / 100 if policy.scale_outs_in_percent else t * risk for t, _ in policy.scale_outs]
             entry_fee = policy.size * price * fee
             cash -= side * policy.size * price + entry_fee
             pos = RefPosition(count, j, price, policy.size, policy.size, entry_fee, stop, REASON_CODES["stop"],
-                              abs(price - stop))
+                              risk, target, distances)
             count += 1
-            for k, (trigger, share) in enumerate(policy.scale_outs):
-                distance = price * trigger / 100 if policy.scale_outs_in_percent else trigger * pos.risk
-                pos.exits.append(LimitExit(price + side * distance, share / 100, 10 + k, k))
-            if policy.take_profit_pct:
-                pos.exits.append(LimitExit(price * (1 + side * policy.take_profit_pct / 100), 0.0, 4, None))
-            # nearest first; at equal prices a scale-out comes before the target
-            pos.exits.sort(key=lambda e: (side * e.price, e.level is None))
         send_entry = False
 
         if pos is not None:
             adverse, favourable = (low[j], high[j]) if side > 0 else (high[j], low[j])
-            # the stop first: whenever the bar touches it, even if the open gapped through a limit
-            for point, price in enumerate((open_[j], adverse)):
-                if pos is not None and (price - pos.stop) * side <= 0:
-                    close_part(pos, j, open_[j] if point == 0 else pos.stop, pos.remaining, pos.stop_code)
-                    pos = None
-            for point, price in enumerate((open_[j], favourable)):
-                if pos is None:
-                    break
-                for limit in list(pos.exits):
-                    if not better_or_equal(price, limit.price):
-                        break
-                    pos.exits.remove(limit)
-                    fill = open_[j] if point == 0 else limit.price
-                    if limit.level is None:
-                        close_part(pos, j, fill, pos.remaining, limit.code)
+            if hits_stop(adverse, pos.stop):
+                fill(pos, j, pos.stop, pos.remaining, pos.stop_code)
+            elif pos.target is not None and beyond(favourable, pos.target):
+                fill(pos, j, pos.target, pos.remaining, REASON_CODES["take_profit"])
+            if pos.remaining == 0:
+                pos = None
+        if pos is not None:
+            reached = (favourable - pos.entry_price) * side
+            if reached > pos.best:
+                pos.best = reached
+                if policy.breakeven_r and reached >= policy.breakeven_r * pos.risk:
+                    offset = 2 * pos.entry_price * fee / ((1 - fee) if side > 0 else (1 + fee))
+                    moved = _round_tick(pos.entry_price + side * offset, policy.tick_size, side > 0)
+                    if not through(favourable, moved) or favourable == moved:
+                        moved = pos.entry_price
+                    if (moved - pos.stop) * side > 0:
+                        pos.stop, pos.stop_code = moved, REASON_CODES["breakeven"]
+                rungs = [r for r in policy.trailing if reached >= r[0] * pos.risk]
+                if rungs:
+                    moved = _round_tick(pos.entry_price + side * (reached - rungs[-1][1] * pos.risk),
+                                        policy.tick_size, side < 0)
+                    if (moved - pos.stop) * side > 0:
+                        pos.stop, pos.stop_code = moved, REASON_CODES["trailing"]
+                free = pos.remaining - sum(q for _, q in pos.market_orders)
+                full = abs(sum(s for _, s in policy.scale_outs) - 100) < 1e-9
+                for k, (distance, (_, share)) in enumerate(zip(pos.level_distances, policy.scale_outs)):
+                    if k in pos.taken or reached < distance:
+                        continue
+                    pos.taken.add(k)
+                    if full and len(pos.taken) == len(policy.scale_outs):
+                        qty = free
                     else:
-                        pos.taken.add(limit.level)
-                        everything = (len(pos.taken) == len(policy.scale_outs)
-                                      and abs(sum(s for _, s in policy.scale_outs) - 100) < 1e-9)
-                        qty = pos.remaining if everything else min(
-                            _round_lot(pos.quantity * limit.share, policy.lot_size), pos.remaining)
-                        if qty > 0:
-                            close_part(pos, j, fill, qty, limit.code)
-                    if pos.remaining == 0:
-                        pos = None
-                        break
-            if pos is not None:
-                reached = (favourable - pos.entry_price) * side
-                if reached > pos.best:
-                    pos.best = reached
-                    if policy.breakeven_r and reached >= policy.breakeven_r * pos.risk:
-                        offset = 2 * pos.entry_price * fee / ((1 - fee) if side > 0 else (1 + fee))
-                        target = _round_tick(pos.entry_price + side * offset, policy.tick_size, side > 0)
-                        if (favourable - target) * side <= 0:
-                            target = pos.entry_price
-                        if (target - pos.stop) * side > 0:
-                            pos.stop, pos.stop_code = target, REASON_CODES["breakeven"]
-                    rungs = [r for r in policy.trailing if reached >= r[0] * pos.risk]
-                    if rungs:
-                        trail = rungs[-1][1] * pos.risk
-                        target = _round_tick(pos.entry_price + side * (reached - trail), policy.tick_size, side < 0)
-                        if (target - pos.stop) * side > 0:
-                            pos.stop, pos.stop_code = target, REASON_CODES["trailing"]
+                        qty = min(_round_lot(pos.quantity * share / 100, policy.lot_size), free)
+                    if qty > 0:
+                        pos.market_orders.append((10 + k, qty))
+                        free -= qty
         last = j == len(close) - 1
         if pos is not None:
-            send_exit = bool(exit_[j]) and int(entry[j]) != side and not last
+            send_exit = bool(exit_[j]) and int(entry[j]) != side
         else:
             send_entry = int(entry[j]) == side and not last
         equity.append(cash + (side * pos.remaining * close[j] if pos is not None else 0.0))

@@ -124,6 +124,7 @@ def run_arrays(
     cols, equity, open_qty, open_i, open_px, cash = kernel.simulate(
         o, h, lo, c, ent, ext, p.direction, float(p.size), float(p.cash),
         p.stop_pct / 100.0,
+        1 if p.stop_basis == "signal_close" else 0,
         (p.take_profit_pct or 0.0) / 100.0,
         p.fee_pct / 100.0,
         float(p.breakeven_r or 0.0),

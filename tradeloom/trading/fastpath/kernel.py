@@ -1,21 +1,30 @@
 """The compiled bar loop: one position at a time, fixed stop/target or the full R-based protection.
 
-Semantics, per bar ``j`` (a long; a short is the mirror image, high and low swapped):
+The rules are the event-by-event engine's (SimulatedVenue, FixedStopTakeProfit and the risk
+package's ProtectionPolicy), per bar ``j`` for a long (a short is the mirror image):
 
-1. Orders sent at the previous close fill at this bar's open: a signal exit first, then an entry.
-   An entry sets the initial stop ``entry * (1 - stop_frac)`` (R = entry - stop), the optional
-   take-profit ``entry * (1 + tp_frac)`` and the scale-out levels; all rest from this bar on.
-2. The adverse extreme comes first (open, low, high, close): the stop fills the whole remainder
-   at the open if the open is at or through it, else at the stop price if the low touches it.
-3. Then the favourable resting exits, nearest first: each scale-out level and the take-profit
-   fill at the open if the open gapped through them, else at their price if the high touches it.
-4. At the close, position management sees the bar: the best price (high-water mark) moves,
-   the stop moves to breakeven (entry plus round-trip fees) once the best price is ``be_r`` R
-   away, then trails the best price by the highest reached rung of the ladder; it never loosens.
-   Then the bar's signals are read: an exit (when holding) or an entry in ``direction`` (when
-   flat) is sent for the next open. An entry in the held direction changes nothing.
+1. At the open, first the resting orders the open gapped through fill at the open: the stop
+   (for the quantity not being scaled out) or else the take-profit. Then the market orders
+   sent at the previous close: scale-outs, a signal exit (what is left), an entry. An entry's stop is ``entry * (1 - stop)``
+   (``stop_basis`` 0, the fixed policy) or ``entry - close[j-1] * stop`` (basis 1, the protection
+   policy, whose R comes from the signal bar's close); R = entry - stop. A take-profit, if any,
+   rests at ``entry * (1 + tp)``. Stops and targets rest from the entry bar on.
+2. The stop fills what is left at its price if the low touches it (on the entry bar too). It
+   is looked at before the target, so a bar touching both stops out.
+3. Then the take-profit at its price if the high trades strictly through it (the venue's
+   queue assumption: touching a resting limit is not enough; a gap through it at the open
+   fills at the open).
+4. At the close the position management sees the bar's high (the best price so far): the stop
+   moves to breakeven (entry plus round-trip fees) once the best price is ``be_r`` R away, then
+   trails the best price by the highest reached rung of the ladder; it never loosens. Each
+   scale-out level the best price has reached is taken once: its share of the entry quantity
+   (the last level of a full ladder: all that is left) is sent at market for the next open.
+   Then the bar's signals: an exit (when holding) or an entry in ``direction`` (when flat).
 
-Every fill pays ``fee_frac`` of its notional. Cash, position and equity are float64.
+Prices the policy makes are rounded to ``tick`` as the engine rounds them: the fixed stop and
+target in the owner's safe direction (a long's up), the protection stop looser, breakeven
+tighter, trailing looser; scale-out quantities down to ``lot``. Every fill pays ``fee_frac``
+of its notional. Cash, position and equity are float64.
 """
 
 from __future__ import annotations
@@ -82,6 +91,7 @@ def simulate(
     size: float,
     cash0: float,
     stop_frac: float,
+    stop_basis: int,
     tp_frac: float,
     fee_frac: float,
     be_r: float,
@@ -94,7 +104,7 @@ def simulate(
     lot: float,
     capacity: int,
 ):
-    """Run the bar loop; returns (trade columns, n_trades, equity, open quantity, open entry index/price, cash)."""
+    """Run the bar loop; returns (trade columns, equity, open quantity, open entry index/price, cash)."""
     n = len(close)
     d = float(direction)
     n_levels = len(level_trigger)
@@ -110,8 +120,9 @@ def simulate(
         np.empty(capacity, np.int64), np.empty(capacity, np.float64), np.empty(capacity, np.float64),
     )
     equity = np.empty(n, np.float64)
-    level_px = np.empty(n_levels, np.float64)
+    level_d = np.empty(n_levels, np.float64)
     taken = np.zeros(n_levels, np.bool_)
+    pending_q = np.zeros(n_levels, np.float64)
 
     cash = cash0
     qty = 0.0  # remaining quantity, unsigned
@@ -129,15 +140,51 @@ def simulate(
     nt = 0
     pending_entry = False
     pending_exit = False
+    pending_scale = False
 
     for j in range(n):
         o = open_[j]
-        # 1. orders sent at the previous close fill at this open
+        # 1. at the open: resting orders the open gapped through (the stop for what is not being
+        #    scaled out, else the target), then the market orders sent at the last close
+        if qty > 0.0:
+            pending_total = 0.0
+            for k in range(n_levels):
+                pending_total += pending_q[k]
+            fill = np.nan
+            reason = stop_reason
+            q = qty - pending_total if qty - pending_total > 1e-12 * qty0 else qty
+            if d * (o - stop) <= 0.0:
+                fill = o
+            elif not np.isnan(tp) and d * (o - tp) > 0.0:
+                fill = o
+                reason = REASON_TAKE_PROFIT
+                q = qty
+            if not np.isnan(fill):
+                fee = q * o * fee_frac
+                cash += d * q * o - fee
+                nt = _record(cols, nt, n_pos - 1, entry_i, j, entry_px, o, q, reason, entry_fee * q / qty0, fee)
+                qty -= q
+                if qty <= 1e-12 * qty0:
+                    qty = 0.0
+        if pending_scale:
+            for k in range(n_levels):
+                q = min(pending_q[k], qty)
+                pending_q[k] = 0.0
+                if q > 0.0:
+                    fee = q * o * fee_frac
+                    cash += d * q * o - fee
+                    nt = _record(cols, nt, n_pos - 1, entry_i, j, entry_px, o, q, REASON_SCALE_OUT + k,
+                                 entry_fee * q / qty0, fee)
+                    qty -= q
+                    if qty <= 1e-12 * qty0:
+                        qty = 0.0
+            pending_scale = False
         if pending_exit:
-            fee = qty * o * fee_frac
-            cash += d * qty * o - fee
-            nt = _record(cols, nt, n_pos - 1, entry_i, j, entry_px, o, qty, REASON_SIGNAL, entry_fee * qty / qty0, fee)
-            qty = 0.0
+            if qty > 0.0:
+                fee = qty * o * fee_frac
+                cash += d * qty * o - fee
+                nt = _record(cols, nt, n_pos - 1, entry_i, j, entry_px, o, qty, REASON_SIGNAL, entry_fee * qty / qty0, fee)
+                qty = 0.0
             pending_exit = False
         if pending_entry:
             entry_px = o
@@ -146,95 +193,87 @@ def simulate(
             qty = size
             entry_fee = size * o * fee_frac
             cash -= d * size * o + entry_fee
-            stop = _to_tick(o * (1.0 - d * stop_frac), tick, d < 0.0)
+            if stop_basis == 1:
+                stop = _to_tick(o - d * close[j - 1] * stop_frac, tick, d < 0.0)
+            else:
+                stop = _to_tick(o * (1.0 - d * stop_frac), tick, d > 0.0)
             stop_reason = REASON_STOP
             r = d * (o - stop)
-            tp = o * (1.0 + d * tp_frac) if tp_frac > 0.0 else np.nan
+            tp = _to_tick(o * (1.0 + d * tp_frac), tick, d > 0.0) if tp_frac > 0.0 else np.nan
             best = 0.0
             if d > 0.0:
                 be_offset = 2.0 * o * fee_frac / (1.0 - fee_frac)
             else:
                 be_offset = 2.0 * o * fee_frac / (1.0 + fee_frac)
             for k in range(n_levels):
-                dist = o * level_trigger[k] / 100.0 if level_in_percent else level_trigger[k] * r
-                level_px[k] = o + d * dist
+                level_d[k] = o * level_trigger[k] / 100.0 if level_in_percent else level_trigger[k] * r
                 taken[k] = False
+                pending_q[k] = 0.0
             n_pos += 1
             pending_entry = False
 
         if qty > 0.0:
             favourable = high[j] if d > 0.0 else low[j]
             adverse = low[j] if d > 0.0 else high[j]
-            # 2. the stop, adverse extreme first
+            # 2. the stop, then 3. the take-profit; a gap through either fills at the open
             fill = np.nan
+            reason = stop_reason
             if d * (o - stop) <= 0.0:
                 fill = o
             elif d * (adverse - stop) <= 0.0:
                 fill = stop
+            elif not np.isnan(tp):
+                reason = REASON_TAKE_PROFIT
+                if d * (o - tp) > 0.0:
+                    fill = o
+                elif d * (favourable - tp) > 0.0:
+                    fill = tp
             if not np.isnan(fill):
                 fee = qty * fill * fee_frac
                 cash += d * qty * fill - fee
-                nt = _record(cols, nt, n_pos - 1, entry_i, j, entry_px, fill, qty, stop_reason, entry_fee * qty / qty0, fee)
+                nt = _record(cols, nt, n_pos - 1, entry_i, j, entry_px, fill, qty, reason, entry_fee * qty / qty0, fee)
                 qty = 0.0
-            else:
-                # 3. favourable resting exits, nearest first; the target closes what is left
-                for k in range(n_levels + 1):
-                    if qty <= 0.0:
-                        break
-                    if k < n_levels and taken[k]:
-                        continue
-                    use_tp = not np.isnan(tp) and (k == n_levels or d * (tp - level_px[k]) < 0.0)
-                    if k == n_levels and not use_tp:
-                        break
-                    px = tp if use_tp else level_px[k]
-                    if d * (favourable - px) < 0.0:
-                        break  # not reached; nothing further away is either
-                    fill = o if d * (o - px) >= 0.0 else px
-                    if use_tp:
-                        q = qty
-                        reason = REASON_TAKE_PROFIT
-                    else:
+            # 4. position management at the close
+            if qty > 0.0:
+                dist = d * (favourable - entry_px)
+                if dist > best:
+                    best = dist
+                    if be_r > 0.0 and best >= be_r * r:
+                        cand = _to_tick(entry_px + d * be_offset, tick, d > 0.0)
+                        if d * (favourable - cand) <= 0.0:
+                            cand = entry_px
+                        if d * (cand - stop) > 0.0:
+                            stop = cand
+                            stop_reason = REASON_BREAKEVEN
+                    for s in range(n_steps - 1, -1, -1):
+                        if best >= trail_from_r[s] * r:
+                            cand = _to_tick(entry_px + d * (best - trail_by_r[s] * r), tick, d < 0.0)
+                            if d * (cand - stop) > 0.0:
+                                stop = cand
+                                stop_reason = REASON_TRAILING
+                            break
+                    available = qty
+                    for k in range(n_levels):
+                        available -= pending_q[k]
+                    for k in range(n_levels):
+                        if taken[k] or best < level_d[k]:
+                            continue
                         taken[k] = True
                         last = full_ladder
                         for m in range(n_levels):
                             if not taken[m]:
                                 last = False
-                        q = qty if last else min(_to_lot(qty0 * level_share[k], lot), qty)
-                        reason = REASON_SCALE_OUT + k
-                    if q > 0.0:
-                        fee = q * fill * fee_frac
-                        cash += d * q * fill - fee
-                        nt = _record(cols, nt, n_pos - 1, entry_i, j, entry_px, fill, q, reason, entry_fee * q / qty0, fee)
-                        qty -= q
-                        if qty <= 1e-12 * qty0:
-                            qty = 0.0
-                    if use_tp:
-                        qty = 0.0
-                # 4. position management at the close
-                if qty > 0.0:
-                    dist = d * (favourable - entry_px)
-                    if dist > best:
-                        best = dist
-                        if be_r > 0.0 and best >= be_r * r:
-                            cand = _to_tick(entry_px + d * be_offset, tick, d > 0.0)
-                            if d * (favourable - cand) <= 0.0:
-                                cand = entry_px
-                            if d * (cand - stop) > 0.0:
-                                stop = cand
-                                stop_reason = REASON_BREAKEVEN
-                        for s in range(n_steps - 1, -1, -1):
-                            if best >= trail_from_r[s] * r:
-                                cand = _to_tick(entry_px + d * (best - trail_by_r[s] * r), tick, d < 0.0)
-                                if d * (cand - stop) > 0.0:
-                                    stop = cand
-                                    stop_reason = REASON_TRAILING
-                                break
+                        q = available if last else min(_to_lot(qty0 * level_share[k], lot), available)
+                        if q > 0.0:
+                            pending_q[k] = q
+                            available -= q
+                            pending_scale = True
         # signals at the close, acted on at the next open; an entry in the held direction keeps the position
         if qty > 0.0:
             if exit_[j] and entry[j] != direction:
-                pending_exit = j + 1 < n
-        elif entry[j] == direction:
-            pending_entry = j + 1 < n
+                pending_exit = True
+        elif entry[j] == direction and j + 1 < n:
+            pending_entry = True
         equity[j] = cash + d * qty * close[j]
 
     nt_cols = (

@@ -22,8 +22,10 @@ class FastPolicy:
 
     ``trailing`` holds (from R, trail R) rungs; ``scale_outs`` holds (trigger, share %) levels
     with triggers in R, or in percent of the entry price when ``scale_outs_in_percent``.
-    ``direction`` is +1 (takes long entries) or -1 (takes short entries). A tick or lot size
-    of 0 leaves prices or quantities unrounded.
+    ``direction`` is +1 (takes long entries) or -1 (takes short entries). ``stop_basis`` says
+    what the stop percentage is of: ``"entry"`` (the fill price, as the fixed policy does) or
+    ``"signal_close"`` (the close the entry was decided at, as the protection policy sizes R).
+    A tick or lot size of 0 leaves prices or quantities unrounded.
     """
 
     stop_pct: float
@@ -38,8 +40,11 @@ class FastPolicy:
     scale_outs_in_percent: bool = False
     tick_size: float = 0.0
     lot_size: float = 0.0
+    stop_basis: str = "entry"
 
     def __post_init__(self) -> None:
+        if self.stop_basis not in ("entry", "signal_close"):
+            raise ValueError(f"stop_basis must be 'entry' or 'signal_close', got {self.stop_basis!r}")
         _finite("stop_pct", self.stop_pct, 0.0, 100.0, low_open=True)
         if self.take_profit_pct is not None:
             _finite("take_profit_pct", self.take_profit_pct, 0.0, low_open=True)
@@ -78,7 +83,7 @@ class FastPolicy:
         stop_pct: float,
         fee_pct: float = 0.0,
         take_profit_pct: float | None = None,
-        **rest: float,
+        **rest: float | int,
     ) -> FastPolicy:
         """The fast-path form of a profit-protection configuration from the risk package."""
         levels = config.scale_levels if config.scaled_exits_enabled else ()
@@ -90,6 +95,7 @@ class FastPolicy:
             trailing=tuple((float(s.from_r), float(s.trail_r)) for s in config.trailing_ladder),
             scale_outs=tuple((float(lv.trigger), float(lv.share_pct)) for lv in levels),
             scale_outs_in_percent=bool(levels) and levels[0].unit is LevelUnit.PERCENT,
+            stop_basis="signal_close",
             **rest,
         )
 
