@@ -1,0 +1,62 @@
+"""The engine writes to a SqlLedger as it trades; a ledger reopened afterwards holds the engine's own state."""
+
+from __future__ import annotations
+
+from decimal import Decimal as D
+from pathlib import Path
+
+import pytest
+
+from tests.trading.engine_support import Scripted
+from tests.trading.ledger.builders import order_fields
+from tests.trading.venue_support import bars, btc
+from tradeloom.trading.backtest import BacktestResult, run_backtest
+from tradeloom.trading.clock import BacktestClock
+from tradeloom.trading.events import OrderCanceled, OrderSubmitted
+from tradeloom.trading.ledger import SqlLedger
+from tradeloom.trading.orders import OrderStatus, Purpose
+from tradeloom.trading.policy import FixedStopTakeProfit
+from tradeloom.trading.simulated import FeeSchedule, VenueConfig
+
+HEAD = ((100, 100, 100, 100), (100, 101, 99, 100), (100, 101, 99.5, 100.5))  # entry signal at 1, filled at 2's open
+
+
+def _run(ledger: SqlLedger, *rest: tuple[float, float, float, float], oco: bool = True) -> BacktestResult:
+    data = bars(*HEAD, *rest)
+    strategy = Scripted([0, 1] + [0] * (len(data) - 2), None)
+    config = VenueConfig(fees=FeeSchedule(D("0.001"), D("0.001")), native_oco=oco)
+    return run_backtest(strategy, data, btc(), config, FixedStopTakeProfit(2, 4), D("100000"),
+                        BacktestClock(int(data.ts[0])), ledger=ledger)
+
+
+@pytest.mark.parametrize("oco", [True, False], ids=["native-oco", "engine-oco"])
+def test_a_closed_bracket_is_in_the_ledger_exactly_as_the_engine_saw_it(tmp_path: Path, oco: bool) -> None:
+    url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+    with SqlLedger(url, venue="sim") as ledger:
+        result = _run(ledger, (101, 104.5, 100.5, 104), oco=oco)  # the take-profit fills, the stop is canceled
+    with SqlLedger(url, venue="sim") as reopened:
+        assert reopened.fills() == result.fills
+        assert reopened.positions()["BTCUSD"] == result.final_position
+        assert reopened.positions()["BTCUSD"].realised_pnl == D("4")
+        assert reopened.open_orders() == []
+        for order in result.orders:
+            stored = reopened.order(order.client_order_id)
+            assert stored is not None and order_fields(stored) == order_fields(order)
+        stop = next(o for o in result.orders if o.purpose is Purpose.STOP)
+        assert stop.status is OrderStatus.CANCELED
+        kinds = [type(event) for event in reopened.events(stop.client_order_id)]
+        assert kinds[0] is OrderSubmitted and kinds[-1] is OrderCanceled
+
+
+def test_a_restart_mid_trade_finds_the_open_bracket_and_the_position(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+    with SqlLedger(url, venue="sim") as ledger:
+        result = _run(ledger, (101, 102, 100.5, 101.5))  # neither stop (98) nor target (104) is reached
+    with SqlLedger(url, venue="sim") as restarted:
+        open_orders = {order.purpose: order for order in restarted.open_orders()}
+        assert set(open_orders) == {Purpose.STOP, Purpose.TAKE_PROFIT}
+        assert (open_orders[Purpose.STOP].stop_price, open_orders[Purpose.TAKE_PROFIT].price) == (D("98"), D("104"))
+        assert all(order.status is OrderStatus.ACCEPTED for order in open_orders.values())
+        position = restarted.positions()["BTCUSD"]
+        assert position == result.final_position
+        assert (position.quantity, position.average_entry, position.fees) == (D("1"), D("100"), D("0.1"))
