@@ -7,12 +7,13 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from tradeloom.data.priority import DEFAULT_ORDER
+
 DEFAULT_PLAN: dict[str, dict[str, list[str]]] = {
     "dukascopy": {"EURUSD": ["tick", "1m", "1h"]},
     "yahoo": {"AAPL": ["1d"], "EURUSD": ["1d"]},
     "alphavantage": {"IBM": ["1d"]},
 }
-DEFAULT_PRIORITY: dict[str, list[str]] = {"*": ["dukascopy", "yahoo", "alphavantage"]}
 
 
 class MarketDataSettings(BaseSettings):
@@ -30,6 +31,7 @@ class MarketDataSettings(BaseSettings):
     alphavantage_api_key: SecretStr | None = Field(None, description="Alpha Vantage key when no Secret block holds it.")
     alphavantage_key_block: str = Field("alphavantage-api-key", description="Prefect Secret block holding the Alpha Vantage key.")
     alphavantage_datatype: Literal["json", "csv"] = Field("json", description="Alpha Vantage response format.")
+    alphavantage_adjusted: bool = Field(False, description="Daily equities from TIME_SERIES_DAILY_ADJUSTED (a premium endpoint).")
     alphavantage_calls_per_day: int = Field(25, ge=1, description="Alpha Vantage daily call quota (free tier: 25).")
     http_timeout_seconds: float = Field(30.0, gt=0, description="Timeout of one vendor request.")
     ingest_plan: dict[str, dict[str, list[str]]] = Field(
@@ -37,15 +39,8 @@ class MarketDataSettings(BaseSettings):
         description='JSON: source -> symbol -> timeframes ("tick", "1m", ... "1d") the scheduled runs ingest.',
     )
     source_priority: dict[str, list[str]] = Field(
-        default_factory=lambda: dict(DEFAULT_PRIORITY),
+        default_factory=lambda: {"*": list(DEFAULT_ORDER)},
         description='JSON: "SYMBOL:timeframe" (or "*") -> sources to try in order.',
     )
     initial_lookback_days: int = Field(3, ge=1, description="Where a scheduled run starts when no watermark exists yet.")
     store_lock_timeout_seconds: float = Field(60.0, gt=0, description="How long a writer waits for the DuckDB file lock.")
-
-    def priority_for(self, symbol: str, timeframe: str) -> list[str]:
-        """The sources to try, in order, for ``symbol`` at ``timeframe``."""
-        for key in (f"{symbol}:{timeframe}", symbol, "*"):
-            if key in self.source_priority:
-                return list(self.source_priority[key])
-        return list(DEFAULT_PRIORITY["*"])

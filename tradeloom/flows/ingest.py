@@ -1,0 +1,177 @@
+"""Ingestion flows: one per source, and one that ingests an instrument by source priority.
+
+Each flow reads settings once, cuts the range into units matching the vendors' files,
+and for every unit fetches, validates, then stores or quarantines. A run that
+quarantined or failed anything ends Failed, naming what broke.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Literal
+
+from prefect import flow, get_run_logger
+from prefect.artifacts import create_markdown_artifact
+from prefect.events import emit_event
+
+from tradeloom.data.frames import Batch
+from tradeloom.data.priority import sources_for
+from tradeloom.data.ranges import chunk_range
+from tradeloom.errors import PermanentError, TradeloomError
+from tradeloom.flows.ingest_report import IngestSummary, UnitOutcome
+from tradeloom.settings.market import MarketDataSettings
+from tradeloom.settings.platform import PlatformSettings
+from tradeloom.tasks.limits import ensure_limits
+from tradeloom.tasks.market_data import FETCHERS, quarantine, read_watermark, store, validate
+from tradeloom.tasks.market_sources import SourceEndpoints, build_source
+
+
+class IngestionFailed(TradeloomError):
+    """An ingestion run quarantined a batch or could not fetch a unit."""
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+
+
+def _ingest_unit(source: str, symbol: str, timeframe: str, start: datetime, end: datetime,
+                 endpoints: SourceEndpoints, platform: PlatformSettings, market: MarketDataSettings) -> UnitOutcome:
+    outcome = UnitOutcome(source, symbol, timeframe, start, end, status="empty")
+    try:
+        batch: Batch = FETCHERS[source](symbol, timeframe, start, end, endpoints)
+    except TradeloomError as error:
+        outcome.status, outcome.message = "failed", f"{type(error).__name__}: {error}"
+        return outcome
+    report = validate(batch)
+    outcome.warnings = list(report.warnings)
+    if not report.success:
+        record = quarantine(batch, report, platform.market_store_path, market.store_lock_timeout_seconds)
+        outcome.status, outcome.message = "quarantined", f"{report.summary()} (batch {record.batch_id} kept in {record.payload_dir})"
+        emit_event(
+            event="tradeloom.market.batch.quarantined",
+            resource={"prefect.resource.id": f"tradeloom.market.{source}.{symbol}.{timeframe}"},
+            payload={"batch_id": record.batch_id, "reason": report.summary(), "rows": report.rows},
+        )
+        return outcome
+    if report.rows == 0:
+        return outcome
+    result = store(batch, platform.market_store_path, market.store_lock_timeout_seconds)
+    outcome.status = "stored"
+    outcome.rows_added, outcome.rows_updated = result.rows_added, result.rows_updated
+    outcome.watermark_before, outcome.watermark_after = result.watermark_before, result.watermark_after
+    return outcome
+
+
+def _range_for(source: str, symbol: str, timeframe: str, start: datetime | None, end: datetime | None,
+               platform: PlatformSettings, market: MarketDataSettings, now: datetime) -> tuple[datetime, datetime]:
+    """An explicit range (a backfill), else from the watermark (or the look-back) to now."""
+    end = _utc(end) or now
+    if start is not None:
+        return _utc(start), end
+    mark = read_watermark(source, symbol, timeframe, platform.market_store_path)
+    if mark is not None:
+        return _utc(mark), end
+    first = (now - timedelta(days=market.initial_lookback_days)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return first, end
+
+
+def _publish(summary: IngestSummary) -> IngestSummary:
+    logger = get_run_logger()
+    create_markdown_artifact(summary.markdown(), key=f"ingest-{summary.flow}", description=f"tradeloom {summary.flow}")
+    added = sum(u.rows_added for u in summary.units)
+    logger.info("%s: %d units, %d rows added, %d problems", summary.flow, len(summary.units), added, len(summary.problems()))
+    emit_event(
+        event="tradeloom.market.ingest.completed" if summary.ok else "tradeloom.market.ingest.failed",
+        resource={"prefect.resource.id": f"tradeloom.market.{summary.flow}"},
+        payload={"rows_added": added, "problems": summary.problems()},
+    )
+    if not summary.ok:
+        raise IngestionFailed("; ".join(summary.problems()))
+    return summary
+
+
+def run_source_ingestion(source: str, symbols: list[str] | None, timeframes: list[str] | None,
+                         start: datetime | None, end: datetime | None, overrides: dict[str, object],
+                         platform: PlatformSettings, market: MarketDataSettings) -> dict:
+    """The body shared by the per-source flows: every (symbol, timeframe) of the plan."""
+    plan = _plan(market.ingest_plan.get(source, {}), symbols, timeframes)
+    ensure_limits(market.alphavantage_calls_per_day)
+    endpoints = SourceEndpoints.from_settings(market, platform.home, **overrides)
+    now = datetime.now(timezone.utc)
+    summary = IngestSummary(flow=f"ingest-{source}")
+    for symbol, timeframes in plan.items():
+        for timeframe in timeframes:
+            first, last = _range_for(source, symbol, timeframe, start, end, platform, market, now)
+            for unit_start, unit_end in chunk_range(timeframe, first, last):
+                summary.units.append(_ingest_unit(source, symbol, timeframe, unit_start, unit_end, endpoints, platform, market))
+    return _publish(summary).to_json()
+
+
+def _plan(configured: dict[str, list[str]], symbols: list[str] | None, timeframes: list[str] | None) -> dict[str, list[str]]:
+    if symbols is None:
+        return {s: list(timeframes or tfs) for s, tfs in configured.items()}
+    return {s: list(timeframes or configured.get(s) or ["1d"]) for s in symbols}
+
+
+@flow(name="ingest-dukascopy", log_prints=False)
+def ingest_dukascopy(symbols: list[str] | None = None, timeframes: list[str] | None = None,
+                     start: datetime | None = None, end: datetime | None = None,
+                     base_url: str | None = None, api: Literal["legacy", "json"] | None = None) -> dict:
+    """Ingest Dukascopy ticks and bars; by default the configured plan from the watermarks to now."""
+    platform, market = PlatformSettings(), MarketDataSettings()
+    url_field = "dukascopy_legacy_url" if (api or market.dukascopy_api) == "legacy" else "dukascopy_json_url"
+    overrides = {"dukascopy_api": api, url_field: base_url}
+    return run_source_ingestion("dukascopy", symbols, timeframes, start, end, overrides, platform, market)
+
+
+@flow(name="ingest-yahoo")
+def ingest_yahoo(symbols: list[str] | None = None, timeframes: list[str] | None = None,
+                 start: datetime | None = None, end: datetime | None = None, base_url: str | None = None) -> dict:
+    """Ingest Yahoo Finance chart bars; by default the configured plan from the watermarks to now."""
+    return run_source_ingestion("yahoo", symbols, timeframes, start, end, {"yahoo_url": base_url},
+                                PlatformSettings(), MarketDataSettings())
+
+
+@flow(name="ingest-alphavantage")
+def ingest_alphavantage(symbols: list[str] | None = None, timeframes: list[str] | None = None,
+                        start: datetime | None = None, end: datetime | None = None, base_url: str | None = None) -> dict:
+    """Ingest Alpha Vantage bars (the key comes from a Secret block or the environment, never a parameter)."""
+    return run_source_ingestion("alphavantage", symbols, timeframes, start, end, {"alphavantage_url": base_url},
+                                PlatformSettings(), MarketDataSettings())
+
+
+@flow(name="ingest-instrument")
+def ingest_instrument(symbol: str, timeframe: str, start: datetime | None = None, end: datetime | None = None,
+                      sources: list[str] | None = None) -> dict:
+    """Ingest ``symbol`` at ``timeframe`` from the first source in priority order that delivers it."""
+    platform, market = PlatformSettings(), MarketDataSettings()
+    ensure_limits(market.alphavantage_calls_per_day)
+    endpoints = SourceEndpoints.from_settings(market, platform.home)
+    now = datetime.now(timezone.utc)
+    summary = IngestSummary(flow="ingest-instrument")
+    tried: list[str] = []
+    for source in sources or sources_for(market.source_priority, symbol, timeframe):
+        if not build_source_supports(source, symbol, timeframe, endpoints):
+            tried.append(f"{source}: does not provide {symbol} {timeframe}")
+            continue
+        first, last = _range_for(source, symbol, timeframe, start, end, platform, market, now)
+        units = [_ingest_unit(source, symbol, timeframe, s, e, endpoints, platform, market) for s, e in chunk_range(timeframe, first, last)]
+        if any(u.status == "stored" for u in units) or any(u.status == "quarantined" for u in units):
+            summary.units.extend(units)
+            break
+        tried.append(f"{source}: " + ("; ".join(u.message for u in units if u.message) or "no data"))
+    else:
+        summary.units.append(UnitOutcome("none", symbol, timeframe, _utc(start) or now, _utc(end) or now, "failed",
+                                         message="no source delivered data: " + " | ".join(tried)))
+    get_run_logger().info("source attempts before success: %s", tried or "none")
+    return _publish(summary).to_json()
+
+
+def build_source_supports(source: str, symbol: str, timeframe: str, endpoints: SourceEndpoints) -> bool:
+    """Whether ``source`` provides ``symbol`` at ``timeframe`` (a missing key counts as not provided)."""
+    try:
+        return build_source(source, endpoints).supports(symbol, timeframe)
+    except (PermanentError, ValueError):
+        return False
