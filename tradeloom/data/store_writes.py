@@ -23,6 +23,7 @@ from tradeloom.data.store_schema import ACTION_VALUES, BAR_VALUES, TICK_VALUES, 
 
 
 def check_labels(frame: pd.DataFrame, column: str, expected: str, what: str) -> None:
+    """ValueError naming the odd values if any row's ``column`` is not ``expected`` (the batch's own label)."""
     values = frame[column].to_numpy()
     wrong = values != expected
     if wrong.any():
@@ -72,6 +73,7 @@ def _seq_within_ts(ts: np.ndarray) -> np.ndarray:
 
 
 def stage_actions(batch: Batch) -> pa.Table | None:
+    """The batch's corporate actions as an Arrow table (None when it has none); ValueError on repeated keys."""
     actions = batch.actions
     if actions is None or len(actions) == 0:
         return None
