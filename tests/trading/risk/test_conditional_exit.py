@@ -6,10 +6,14 @@ from decimal import Decimal as D
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tradeloom.trading.risk.conditional_exit import (
     ConditionalExitConfig,
     ExitSignals,
+    _ema,
+    _swing,
     evaluate_conditional_exit,
     exit_signals,
     relative_strength_index,
@@ -81,3 +85,26 @@ def test_a_rise_then_a_fall_makes_exactly_one_bearish_cross_after_the_peak() -> 
 def test_bad_conditional_settings_are_named() -> None:
     with pytest.raises(ValueError, match="between 1 and 5 conditions"):
         ConditionalExitConfig(min_conditions=6)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.floats(-3, 3), min_size=20, max_size=80), st.integers(2, 14))
+def test_vectorised_indicators_equal_their_recursive_definitions(steps: list[float], period: int) -> None:
+    x = 100 + np.cumsum(np.array(steps))
+    alpha, ema = 2 / (period + 1), [x[0]]
+    for value in x[1:]:
+        ema.append(alpha * value + (1 - alpha) * ema[-1])
+    assert np.allclose(_ema(x, period), ema, rtol=0, atol=1e-9)
+    change = np.diff(x)
+    gain, loss = np.clip(change, 0, None), np.clip(-change, 0, None)
+    avg_gain, avg_loss = gain[:period].mean(), loss[:period].mean()
+    for g, l in zip(gain[period:], loss[period:]):
+        avg_gain, avg_loss = (avg_gain * (period - 1) + g) / period, (avg_loss * (period - 1) + l) / period
+    expected = 50.0 if avg_gain == avg_loss == 0 else 100.0 if avg_loss == 0 else 100 - 100 / (1 + avg_gain / avg_loss)
+    assert relative_strength_index(x, period) == pytest.approx(expected, abs=1e-7)
+
+
+def test_swings_need_lower_neighbours_on_both_sides() -> None:
+    assert _swing(np.arange(10.0), 2, 10, True) is None  # a steady rise has no swing high
+    assert _swing(np.array([1, 3, 2, 5, 9, 4, 3, 8, 7.0]), 2, 9, True) == 9.0
+    assert _swing(np.array([5, 3, 4, 1, 2, 3, 4.0]), 2, 7, False) == 1.0

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 
 import numpy as np
 
@@ -80,35 +81,57 @@ class ConditionalExitDecision:
         return "conditional: " + ", ".join(self.held)
 
 
-def _ema(values: np.ndarray, period: int) -> np.ndarray:
+@lru_cache(maxsize=64)
+def _ema_weights(n: int, period: int) -> np.ndarray:
+    """Row i holds the weights of x[0..i] in the EMA at i (seeded with x[0]), so ema = W @ x."""
     alpha = 2.0 / (period + 1)
-    out = np.empty_like(values)
-    out[0] = values[0]
-    for i in range(1, len(values)):
-        out[i] = alpha * values[i] + (1 - alpha) * out[i - 1]
-    return out
+    i, j = np.indices((n, n))
+    weights = np.where(j <= i, alpha * (1 - alpha) ** (i - j).clip(0), 0.0)
+    weights[:, 0] = (1 - alpha) ** np.arange(n)
+    weights.setflags(write=False)
+    return weights
+
+
+def _ema(values: np.ndarray, period: int) -> np.ndarray:
+    """out[0] = x[0], out[i] = a x[i] + (1 - a) out[i-1], as one matrix product."""
+    return _ema_weights(len(values), period) @ values
+
+
+@lru_cache(maxsize=64)
+def _wilder_weights(m: int, period: int) -> np.ndarray:
+    decay = 1 - 1 / period
+    weights = decay ** np.arange(m - 1, -1, -1) / period
+    weights.setflags(write=False)
+    return weights
 
 
 def relative_strength_index(closes: np.ndarray, period: int) -> float:
-    """Wilder's RSI of the last bar."""
+    """Wilder's RSI of the last bar: a plain mean of the first ``period`` changes, then Wilder smoothing."""
     change = np.diff(closes)
     gain, loss = np.clip(change, 0, None), np.clip(-change, 0, None)
-    avg_gain, avg_loss = gain[:period].mean(), loss[:period].mean()
-    for g, l in zip(gain[period:], loss[period:]):
-        avg_gain = (avg_gain * (period - 1) + g) / period
-        avg_loss = (avg_loss * (period - 1) + l) / period
+    m = len(change) - period
+    decay = (1 - 1 / period) ** m
+    weights = _wilder_weights(m, period)
+    avg_gain = gain[:period].mean() * decay + float(weights @ gain[period:])
+    avg_loss = loss[:period].mean() * decay + float(weights @ loss[period:])
     if avg_loss == 0:
         return 100.0 if avg_gain > 0 else 50.0
     return float(100 - 100 / (1 + avg_gain / avg_loss))
 
 
 def _swing(values: np.ndarray, strength: int, lookback: int, highest: bool) -> float | None:
+    """The most recent value that is the extreme of ``strength`` bars on each side, within ``lookback``."""
     window = values[-lookback:]
-    for i in range(len(window) - 1 - strength, strength - 1, -1):
-        neighbours = window[i - strength:i + strength + 1]
-        if window[i] == (neighbours.max() if highest else neighbours.min()):
-            return float(window[i])
-    return None
+    if len(window) < 2 * strength + 1:
+        return None
+    span = len(window) - 2 * strength
+    pick = np.maximum if highest else np.minimum
+    extremes = window[:span]
+    for shift in range(1, 2 * strength + 1):
+        extremes = pick(extremes, window[shift:shift + span])
+    centres = window[strength:strength + span]
+    hits = np.flatnonzero(centres == extremes)
+    return float(centres[hits[-1]]) if len(hits) else None
 
 
 def exit_signals(
@@ -127,11 +150,13 @@ def exit_signals(
     macd = _ema(close, config.macd_fast) - _ema(close, config.macd_slow)
     signal = _ema(macd, config.macd_signal)
     before = volume[-config.volume_period - 1:-1].mean()
+    gap = macd - signal
+    noise = 1e-9 * abs(close[-1])  # a flat market must not "cross" on rounding noise
     return ExitSignals(
         rsi=relative_strength_index(close, config.rsi_period),
         volume_ratio=float(volume[-1] / before) if before > 0 else 1.0,
-        macd_bearish_cross=bool(macd[-2] >= signal[-2] and macd[-1] < signal[-1]),
-        macd_bullish_cross=bool(macd[-2] <= signal[-2] and macd[-1] > signal[-1]),
+        macd_bearish_cross=bool(gap[-2] >= -noise and gap[-1] < -noise),
+        macd_bullish_cross=bool(gap[-2] <= noise and gap[-1] > noise),
         swing_high=_swing(high, config.swing_strength, config.swing_lookback, True),
         swing_low=_swing(low, config.swing_strength, config.swing_lookback, False),
     )
