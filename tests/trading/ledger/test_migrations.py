@@ -18,6 +18,7 @@ from tradeloom.trading.ledger import (
     current_revision,
     default_ledger_url,
     head_revision,
+    migrate_ledger,
     upgrade,
 )
 from tradeloom.trading.ledger.connection import ledger_engine
@@ -163,3 +164,10 @@ def test_an_in_memory_ledger_works_for_one_process() -> None:
         ledger.set_state("kill_switch", "released", "", T0)
         ledger.record_equity(EquitySnapshot(T0, D("1"), D("1"), D("0"), D("0"), D("0")))
         assert ledger.get_state("kill_switch") is not None and len(ledger.equity_snapshots()) == 1
+
+
+def test_an_operator_can_migrate_a_ledger_step_by_step(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+    assert migrate_ledger(url, "0002") == "0002"
+    assert migrate_ledger(url) == head_revision()
+    assert migrate_ledger(url) == head_revision()

@@ -7,9 +7,10 @@ URL (PostgreSQL to scale). Opening a ledger migrates its schema to the newest re
 
 from __future__ import annotations
 
+from tradeloom.trading.ledger.columns import from_ns, utc_ns
 from tradeloom.trading.ledger.connection import LEDGER_FILE_NAME, default_ledger_url
 from tradeloom.trading.ledger.errors import LedgerConflictError, LedgerSchemaError
-from tradeloom.trading.ledger.migrate import current_revision, head_revision, upgrade
+from tradeloom.trading.ledger.migrate import current_revision, head_revision, migrate_ledger, upgrade
 from tradeloom.trading.ledger.records import (
     BacktestRun,
     BacktestTrade,
@@ -29,6 +30,9 @@ __all__ = [
     "StateEntry",
     "current_revision",
     "default_ledger_url",
+    "from_ns",
     "head_revision",
+    "migrate_ledger",
     "upgrade",
+    "utc_ns",
 ]

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Connection, Engine, inspect, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from tradeloom.trading.ledger.connection import writer
+from tradeloom.trading.ledger.connection import ledger_engine, writer
 from tradeloom.trading.ledger.errors import LedgerSchemaError
 
 if TYPE_CHECKING:
@@ -89,6 +89,16 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
             f"upgrading the ledger schema from {current or 'empty'} to {revision} failed and nothing was changed: "
             f"{error.__class__.__name__}: {str(error).splitlines()[0]}"
         ) from error
+
+
+def migrate_ledger(url: str, revision: str = "head") -> str | None:
+    """Bring the ledger at ``url`` to ``revision`` (for an operator or a CLI); the revision it is at afterwards."""
+    engine = ledger_engine(url)
+    try:
+        upgrade(engine, revision)
+        return current_revision(engine)
+    finally:
+        engine.dispose()
 
 
 def ensure_current(engine: Engine) -> None:
