@@ -99,3 +99,19 @@ def test_bad_breaker_settings_are_named(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="needs a reason"):
         FileKillSwitch(tmp_path / "k.json").engage(" ", "bob", 0)
     assert NoKillSwitch().status().engaged is False
+
+
+def test_refresh_obeys_the_kill_switch_without_fresh_equity(tmp_path: Path) -> None:
+    switch = FileKillSwitch(tmp_path / "kill.json")
+    clock = BacktestClock(DAY1)
+    breakers = CircuitBreakers(BreakerConfig(), clock, switch)
+    assert breakers.refresh() is None  # nothing known yet, nothing pulled
+    breakers.update(D(10_000))
+    clock.observe(DAY1 + HOUR)
+    assert breakers.update(D(9_800)) is None  # 2%: below the limit, the day started at 10,000
+    switch.engage("manual", "ops", DAY1 + HOUR)
+    assert breakers.refresh().current is HALTED  # type: ignore[union-attr]
+    switch.release("ops", DAY1 + 2 * HOUR)
+    assert breakers.refresh().current is ACTIVE  # type: ignore[union-attr]
+    clock.observe(DAY1 + 3 * HOUR)
+    assert breakers.update(D(9_690)).current is HALTED  # type: ignore[union-attr]  # 3.1% of 10,000

@@ -133,3 +133,17 @@ def test_the_conditional_exit_records_its_conditions() -> None:
     policy.on_fill(_state(Side.BUY, "1"), _fill(Side.BUY, "1"), Purpose.ENTRY)
     intents = policy.on_market_data(_state(Side.BUY, "1", high=112.2, low=111.8, close=112))
     assert intents[-1] == ExitPosition("conditional: profit, rsi, volume_fading, near_swing_extreme")
+
+
+def test_the_kill_switch_is_obeyed_on_the_next_bar(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from tradeloom.trading.risk.kill_switch import FileKillSwitch
+
+    switch = FileKillSwitch(tmp_path / "kill.json")
+    breakers = CircuitBreakers(BreakerConfig(), BacktestClock(0), switch)
+    policy = ProtectionPolicy(NO_CONDITIONAL, D(5), breakers=breakers, fixed_quantity=D(4))
+    policy.plan_entry(_request())
+    policy.on_fill(_state(Side.BUY, "4"), _fill(Side.BUY, "4"), Purpose.ENTRY)
+    assert policy.on_market_data(_state(Side.BUY, "4", high=101)) == []
+    switch.engage("stop everything", "ops", 5)
+    assert policy.on_market_data(_state(Side.BUY, "4", high=101)) == [
+        CancelEntries("halted: kill switch: stop everything (by ops)")]

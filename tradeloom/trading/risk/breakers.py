@@ -91,18 +91,26 @@ class CircuitBreakers:
         self._drawdown_reason = ""
         self._stop_outs: deque[int] = deque()
         self._cooldown_until = 0
+        self._last_equity = Decimal(0)
 
     @property
     def allows_entries(self) -> bool:
         """True when orders that add exposure may pass."""
         return self.state is TradingState.ACTIVE
 
+    def refresh(self) -> StateChange | None:
+        """Evaluate again with the last equity seen (a loop without fresh equity still obeys the kill switch)."""
+        return self.update(self._last_equity)
+
     def update(self, equity: Decimal) -> StateChange | None:
         """Evaluate every breaker at the clock's time with the account's ``equity``; the change, if any."""
+        self._last_equity = equity
         now = self.clock.now_ns()
         day = now // DAY_NS
         if day != self._day:
             self._day, self._day_start, self._daily_tripped = day, equity, False
+        elif self._day_start <= 0:
+            self._day_start = equity  # the day began before any equity was known
         cfg = self.config
         if cfg.daily_loss_limit_pct > 0 and self._day_start > 0 and not self._daily_tripped:
             loss_pct = (self._day_start - equity) * HUNDRED / self._day_start

@@ -205,6 +205,7 @@ class ProtectionPolicy:
     def _breaker_intents(self, state: PositionState) -> list[Intent]:
         if self.breakers is None:
             return []
+        self.breakers.refresh()  # the kill switch is read on every bar
         history = self.breakers.history
         fresh = history[self._seen_changes:]
         self._seen_changes = len(history)
