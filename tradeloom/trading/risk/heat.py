@@ -149,7 +149,7 @@ def correlation_clusters(
     symbols = sorted(returns)
     parent = {symbol: symbol for symbol in symbols}
 
-    def root(symbol: str) -> str:
+    def _root(symbol: str) -> str:
         while parent[symbol] != symbol:
             parent[symbol] = parent[parent[symbol]]
             symbol = parent[symbol]
@@ -163,8 +163,8 @@ def correlation_clusters(
         for i in range(len(usable)):
             for j in range(i + 1, len(usable)):
                 if np.isfinite(corr[i, j]) and corr[i, j] > threshold:
-                    parent[root(usable[i])] = root(usable[j])
+                    parent[_root(usable[i])] = _root(usable[j])
     groups: dict[str, set[str]] = {}
     for symbol in symbols:
-        groups.setdefault(root(symbol), set()).add(symbol)
-    return {symbol: frozenset(groups[root(symbol)]) for symbol in symbols}
+        groups.setdefault(_root(symbol), set()).add(symbol)
+    return {symbol: frozenset(groups[_root(symbol)]) for symbol in symbols}
