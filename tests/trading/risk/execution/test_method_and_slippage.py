@@ -109,3 +109,16 @@ def test_chase_validation_distance_cooldown_and_daily_limit() -> None:
     assert guard.validate("SOL", D(101), surge).reason == "daily chase limit 2 reached"
     clock.observe(86_400 * 10**9)  # the next UTC day
     assert guard.validate("SOL", D(101), surge).allowed
+
+
+def test_the_chosen_method_becomes_an_order_with_its_reason() -> None:
+    from tradeloom.trading.orders import Purpose
+    from tradeloom.trading.risk.execution.method import order_from_choice
+
+    choice = select_order_method(ExecutionConfig(sell_use_post_only=True), BOOK, Side.SELL, D(3), TICK)
+    order = order_from_choice(choice, "c1", "XYZ", Side.SELL, D(3), Purpose.SCALE_OUT, "scale_out_2R", reduce_only=True)
+    assert (order.order_type, order.price, order.post_only, order.time_in_force, order.reduce_only) == (
+        OrderType.LIMIT, D("100.05"), True, TimeInForce.GTC, True)
+    assert order.reason == "scale_out_2R; post-only: SELL_USE_POST_ONLY is on"
+    market = select_order_method(ExecutionConfig(target_depth_notional=D(4000)), BOOK, Side.BUY, D(5), TICK)
+    assert order_from_choice(market, "c2", "XYZ", Side.BUY, D(5)).order_type is OrderType.MARKET

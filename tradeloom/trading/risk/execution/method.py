@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import Enum
 
-from tradeloom.trading.orders import OrderType, Side, TimeInForce
+from tradeloom.trading.orders import Order, OrderType, Purpose, Side, TimeInForce
 from tradeloom.trading.risk.execution.orderbook import (
     OrderBook,
     expected_slippage,
@@ -108,3 +108,20 @@ def select_order_method(
     if guard.action == "convert":
         return MethodChoice(OrderMethod.LIMIT, guard.limit_price, guard.reason)
     return MethodChoice(None, None, f"refused: {guard.reason}")
+
+
+def order_from_choice(
+    choice: MethodChoice,
+    client_order_id: str,
+    symbol: str,
+    side: Side,
+    quantity: Decimal,
+    purpose: Purpose = Purpose.ENTRY,
+    reason: str = "",
+    reduce_only: bool = False,
+) -> Order:
+    """A NEW order carrying the chosen method, with the method's reason recorded after ``reason``."""
+    order_type, time_in_force, post_only = choice.order_fields()
+    why = f"{reason}; {choice.reason}" if reason else choice.reason
+    return Order(client_order_id, symbol, side, order_type, quantity, price=choice.limit_price,
+                 time_in_force=time_in_force, post_only=post_only, reduce_only=reduce_only, purpose=purpose, reason=why)
