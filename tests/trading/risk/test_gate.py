@@ -145,3 +145,15 @@ def test_market_fills_beyond_the_slippage_tolerance_are_flagged() -> None:
         gate.on_fill(fill, Purpose.ENTRY, _account())
     assert [(f.client_order_id, f.reference, f.price, f.slippage_pct) for f in gate.flagged_fills] == [
         ("m2", D(10000), D(10060), D("0.6"))]
+
+
+def test_a_gate_shared_by_single_instrument_engines_sums_their_heat() -> None:
+    gate = _gate()
+    for symbol in ("BTCUSD", "ETHUSD", "SOLUSD"):  # each engine's view holds only its own symbol
+        own = {symbol: Position(symbol, "USD", D(4), D(40_000))}
+        gate.check(_request(_order("0.001", symbol=symbol)), _account(positions=own, stops={symbol: D(9500)}))
+    refused = gate.check(_request(_order("4", symbol="XRPUSD")), _account(positions={"XRPUSD": Position("XRPUSD", "USD")}))
+    assert refused.reason == "portfolio heat 6.00% is at its cap 6%"
+    flat = {"BTCUSD": Position("BTCUSD", "USD")}  # one engine's position closed
+    gate.check(_request(_order("0.001", symbol="BTCUSD")), _account(positions=flat))
+    assert gate.open_risk(_account()).total == D(4000)

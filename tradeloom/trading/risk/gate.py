@@ -152,6 +152,9 @@ class RiskLimitsGate:
 
         Kept incrementally: a symbol whose position object and stop are unchanged since the
         last look is not recomputed (positions are immutable folds, replaced on every fill).
+        A symbol missing from this view keeps the risk last seen for it, so a gate shared by
+        several single-instrument engines (each view carries its own symbol, flat or not) sums
+        the heat of all of them; a missing symbol can only make the estimate more cautious.
         """
         book, seen = self._heat_book, self._heat_seen
         stops, planned = account.protective_stops, self._planned_stops
@@ -167,10 +170,6 @@ class RiskLimitsGate:
             entry = position.cost / position.quantity
             sign = 1 if position.quantity > 0 else -1
             book.set(symbol, symbol, loss_to_stop(sign, entry, stop, abs(position.quantity)))
-        if len(seen) > len(account.positions):
-            for symbol in [s for s in seen if s not in account.positions]:
-                del seen[symbol]
-                book.remove(symbol)
         return book
 
     def _heat(self, request: OrderRequest, account: AccountView, price: Decimal) -> RiskDecision:
