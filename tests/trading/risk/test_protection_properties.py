@@ -31,6 +31,8 @@ events = st.lists(
         st.tuples(st.just("exit"), st.integers(0, 2), st.integers(1, 100)),
         st.tuples(st.just("close"), st.integers(0, 2)),
         st.tuples(st.just("stop"), st.integers(1, 100)),
+        st.tuples(st.just("entry"), st.integers(1, 20)),
+        st.tuples(st.just("reduce"), st.integers(1, 100)),
     ),
     min_size=1,
     max_size=80,
@@ -79,6 +81,11 @@ def test_invariants_hold_for_any_path_and_event_order(
         elif event[0] == "stop" and state.stop_quantity > 0:
             quantity = max(LOT, (state.stop_quantity * event[1] / 100 // LOT) * LOT)
             state.on_stop_fill(quantity)
+        elif event[0] == "entry" and not state.is_closed:
+            state.add_quantity(event[1] * LOT)  # a late fill of the entry order
+        elif event[0] == "reduce" and state.stop_quantity > 0:
+            quantity = max(LOT, (state.stop_quantity * event[1] / 100 // LOT) * LOT)
+            state.on_position_reduced(quantity)  # a signal or conditional exit
         # the stop never loosens
         assert (state.stop - before) * sign >= 0
         # after the breakeven trigger the stop is never on the losing side of entry
