@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,10 +12,20 @@ from tradeloom.trading.clock import BacktestClock
 from tradeloom.trading.ledger import SqlLedger
 
 
+@pytest.fixture(scope="session")
+def migrated_ledger_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty ledger file at the newest schema, made once (closing it checkpoints the WAL into the file)."""
+    path = tmp_path_factory.mktemp("template") / "ledger.sqlite"
+    SqlLedger(f"sqlite:///{path}").close()
+    return path
+
+
 @pytest.fixture
-def ledger_url(tmp_path: Path) -> str:
-    """A SQLite URL of a file that does not exist yet."""
-    return f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+def ledger_url(tmp_path: Path, migrated_ledger_file: Path) -> str:
+    """The SQLite URL of this test's own copy of an empty, migrated ledger file."""
+    path = tmp_path / "ledger.sqlite"
+    shutil.copyfile(migrated_ledger_file, path)
+    return f"sqlite:///{path}"
 
 
 @pytest.fixture
@@ -25,6 +36,6 @@ def clock() -> BacktestClock:
 
 @pytest.fixture
 def ledger(ledger_url: str, clock: BacktestClock) -> Iterator[SqlLedger]:
-    """A freshly migrated ledger, closed after the test."""
+    """A ledger on this test's file, closed after the test."""
     with SqlLedger(ledger_url, venue="sim", clock=clock) as opened:
         yield opened

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from decimal import Decimal as D
-from pathlib import Path
 
 import pytest
 
@@ -30,8 +29,8 @@ def _run(ledger: SqlLedger, *rest: tuple[float, float, float, float], oco: bool 
 
 
 @pytest.mark.parametrize("oco", [True, False], ids=["native-oco", "engine-oco"])
-def test_a_closed_bracket_is_in_the_ledger_exactly_as_the_engine_saw_it(tmp_path: Path, oco: bool) -> None:
-    url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+def test_a_closed_bracket_is_in_the_ledger_exactly_as_the_engine_saw_it(ledger_url: str, oco: bool) -> None:
+    url = ledger_url
     with SqlLedger(url, venue="sim") as ledger:
         result = _run(ledger, (101, 104.5, 100.5, 104), oco=oco)  # the take-profit fills, the stop is canceled
     with SqlLedger(url, venue="sim") as reopened:
@@ -48,8 +47,8 @@ def test_a_closed_bracket_is_in_the_ledger_exactly_as_the_engine_saw_it(tmp_path
         assert kinds[0] is OrderSubmitted and kinds[-1] is OrderCanceled
 
 
-def test_a_restart_mid_trade_finds_the_open_bracket_and_the_position(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+def test_a_restart_mid_trade_finds_the_open_bracket_and_the_position(ledger_url: str) -> None:
+    url = ledger_url
     with SqlLedger(url, venue="sim") as ledger:
         result = _run(ledger, (101, 102, 100.5, 101.5))  # neither stop (98) nor target (104) is reached
     with SqlLedger(url, venue="sim") as restarted:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 from decimal import Decimal
-from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -31,13 +30,13 @@ _venues = itertools.count()
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(draws=fills_strategy)
-def test_stored_fills_fold_to_the_domain_position(tmp_path: Path, draws: list[tuple[Side, Decimal, Decimal, Decimal, str]]) -> None:
+def test_stored_fills_fold_to_the_domain_position(ledger_url: str, draws: list[tuple[Side, Decimal, Decimal, Decimal, str]]) -> None:
     venue = f"v{next(_venues)}"  # one file for the test, a fresh venue per example
     fills = [
         Fill(f"f{n}", f"c{n}", f"x{n}", symbol, side, price, quantity, fee, "USD", Liquidity.MAKER, n)
         for n, (side, quantity, price, fee, symbol) in enumerate(draws)
     ]
-    with SqlLedger(f"sqlite:///{tmp_path / 'ledger.sqlite'}", venue=venue) as ledger:
+    with SqlLedger(ledger_url, venue=venue) as ledger:
         for fill in fills:
             ledger.record_fill(fill)
         ledger.record_fill(fills[0])  # seen again after a reconnect: changes nothing

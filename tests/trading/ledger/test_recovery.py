@@ -59,9 +59,8 @@ def test_a_reopened_ledger_sees_open_orders_fills_and_positions(tmp_path: Path) 
         assert other.open_orders() == [] and other.positions() == {}
 
 
-def test_a_process_killed_without_closing_loses_nothing(tmp_path: Path) -> None:
-    url = default_ledger_url(tmp_path)
-    SqlLedger(url).close()  # migrated here, so the child only trades
+def test_a_process_killed_without_closing_loses_nothing(ledger_url: str, tmp_path: Path) -> None:
+    url = ledger_url  # already migrated, so the child only trades
     program = textwrap.dedent(f"""
         import os
         from tests.trading.ledger.test_recovery import _trade_some
