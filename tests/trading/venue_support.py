@@ -38,6 +38,9 @@ class Recorder:
     def on_market_data(self, symbol: str, index: int) -> None:
         self.bars.append(index)
 
+    def next_bar_of_interest(self, symbol: str, after: int) -> int:
+        return after + 1  # every bar
+
     @property
     def fills(self) -> list[Fill]:
         return [e for e in self.events if isinstance(e, Fill)]

@@ -14,8 +14,11 @@ floats are only read from the market data on the way in.
 
 from __future__ import annotations
 
+import bisect
 from decimal import Decimal
 from typing import Sequence
+
+import numpy as np
 
 from tradeloom.errors import RejectedError
 from tradeloom.trading.brackets import Cancel, ManagedPosition, consistency_actions
@@ -63,6 +66,7 @@ class Engine(IntentExecutor):
         self._bar = -1
         self._sig_entry: list[int] = []
         self._sig_exit: list[bool] = []
+        self._signal_bars: list[int] = []
         venue.connect(self)
 
     # -- the loop -------------------------------------------------------------------------
@@ -88,6 +92,14 @@ class Engine(IntentExecutor):
             if intents:
                 self.execute_intents(intents, mp, self.instrument.round_price(self._c[index]))
 
+    def next_bar_of_interest(self, symbol: str, after: int) -> int:
+        """The next bar with a signal, or every bar while a watching policy manages an open position."""
+        following = after + 1
+        if following >= self._known or (self._watch and self.open is not None):
+            return following
+        i = bisect.bisect_left(self._signal_bars, following)
+        return self._signal_bars[i] if i < len(self._signal_bars) else self._known
+
     def _load(self, index: int) -> None:
         bars = self.venue.bars(self.instrument.symbol)
         if index >= len(bars):
@@ -97,6 +109,7 @@ class Engine(IntentExecutor):
         self._ts, self._h, self._l, self._c = bars.ts.tolist(), bars.high.tolist(), bars.low.tolist(), bars.close.tolist()
         if self._interval is None:
             self._interval = int((bars.ts[1:] - bars.ts[:-1]).min()) if len(bars) > 1 else 0
+        self._signal_bars = np.flatnonzero((signals.entry != 0) | signals.exit).tolist()
         self._known = len(bars)
 
     # -- signals --------------------------------------------------------------------------
@@ -261,7 +274,7 @@ class Engine(IntentExecutor):
         stop, target = mp.working_stop(), mp.working_take_profit()
         if fill is not None:
             high = low = close = float(fill.price)
-            bar = self._bar + 1
+            bar = bisect.bisect_right(self._ts, fill.ts) - 1
         else:
             high, low, close, bar = self._h[t], self._l[t], self._c[t], t
         entry = position.average_entry if position.quantity else mp.last_entry_price

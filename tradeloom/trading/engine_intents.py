@@ -111,21 +111,16 @@ class IntentExecutor:
     def execute_intents(self, intents: Sequence[Intent], mp: ManagedPosition, reference: Decimal) -> None:
         """Turn the policy's intents for ``mp`` into orders, in the order given."""
         for intent in intents:
-            open_quantity = abs(self.account.position.quantity) if self.open is mp else ZERO
-            if isinstance(intent, CancelEntries):
+            kind = type(intent)
+            if kind is CancelEntries:
                 self._cancel_entries(intent.reason)
-            elif open_quantity <= 0:
-                continue  # nothing to protect or exit
-            elif isinstance(intent, SetStop):
-                self._set_stop(mp, intent, open_quantity, reference)
-            elif isinstance(intent, SetTakeProfit):
-                self._set_take_profit(mp, intent, open_quantity, reference)
-            elif isinstance(intent, ScaleOut):
-                self._scale_out(mp, intent, open_quantity, reference)
-            elif isinstance(intent, ExitPosition):
-                self._exit(mp, intent, open_quantity, reference)
-            else:
+                continue
+            handler = _HANDLERS.get(kind)
+            if handler is None:
                 raise TypeError(f"unknown intent {intent!r}")
+            open_quantity = abs(self.account.position.quantity) if self.open is mp else ZERO
+            if open_quantity > 0:  # else nothing to protect or exit
+                handler(self, mp, intent, open_quantity, reference)
 
     def _exit_side(self, mp: ManagedPosition) -> Side:
         return mp.side.opposite
@@ -209,3 +204,11 @@ class IntentExecutor:
         for order in list(self.open_orders.values()):
             if order.purpose is Purpose.ENTRY:
                 self.venue.cancel(order.client_order_id, reason)
+
+
+_HANDLERS = {
+    SetStop: IntentExecutor._set_stop,
+    SetTakeProfit: IntentExecutor._set_take_profit,
+    ScaleOut: IntentExecutor._scale_out,
+    ExitPosition: IntentExecutor._exit,
+}

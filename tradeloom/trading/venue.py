@@ -33,6 +33,15 @@ class VenueListener(Protocol):
         """Market event ``index`` of ``symbol`` is complete (for bar data: bar ``index`` of ``venue.bars(symbol)`` closed)."""
         ...
 
+    def next_bar_of_interest(self, symbol: str, after: int) -> int:
+        """The first bar index after ``after`` the listener must be told about (a venue may tell it about more).
+
+        A venue still matches orders on every bar in between; this only spares the
+        listener calls for bars where it has nothing to do. A venue asks again after
+        each notification and after any order event.
+        """
+        ...
+
 
 @runtime_checkable
 class Venue(Protocol):

@@ -25,17 +25,19 @@ from typing import Callable
 
 from tradeloom.trading.instrument import Instrument
 from tradeloom.trading.orders import Liquidity as Liq
-from tradeloom.trading.orders import Order, OrderStatus, OrderType, Side, TimeInForce
+from tradeloom.trading.orders import OPEN_STATUSES, Order, OrderStatus, OrderType, Side, TimeInForce
 from tradeloom.trading.simulated.config import VenueConfig
 from tradeloom.trading.simulated.market import INF, PricePoint
 
 MAX_STEPS_PER_POINT = 10_000
+_LIMIT, _STOP_MARKET, _STOP_LIMIT = OrderType.LIMIT, OrderType.STOP_MARKET, OrderType.STOP_LIMIT
+_OPEN = OPEN_STATUSES
 
 
 class Working:
     """Matching state of one order at the venue."""
 
-    __slots__ = ("order", "arrival", "resting", "triggered", "seen", "exhausted")
+    __slots__ = ("order", "arrival", "resting", "triggered", "seen", "exhausted", "stop_waiting", "limit_like")
 
     def __init__(self, order: Order, arrival: int) -> None:
         self.order = order
@@ -44,17 +46,14 @@ class Working:
         self.triggered = False  # a stop whose price was reached
         self.seen = -1  # point number of its last aggressor check
         self.exhausted = -1  # point number at which no liquidity was left for it
+        kind = order.order_type
+        self.stop_waiting = kind is _STOP_MARKET or kind is _STOP_LIMIT  # a stop not yet triggered
+        self.limit_like = kind is _LIMIT  # a limit, or a stop-limit once triggered
 
-    @property
-    def acts_as_limit(self) -> bool:
-        """True for a limit, or a stop-limit after its trigger."""
-        t = self.order.order_type
-        return t is OrderType.LIMIT or (t is OrderType.STOP_LIMIT and self.triggered)
-
-    @property
-    def is_stop_waiting(self) -> bool:
-        """True for a stop order not yet triggered."""
-        return self.order.order_type in (OrderType.STOP_MARKET, OrderType.STOP_LIMIT) and not self.triggered
+    def trigger(self) -> None:
+        """The stop price was reached: a stop-limit now behaves as a limit."""
+        self.triggered, self.stop_waiting = True, False
+        self.limit_like = self.order.order_type is _STOP_LIMIT
 
 
 class MatchingEngine:
@@ -94,9 +93,9 @@ class MatchingEngine:
                 if not w.resting or o.expire_ns is not None:
                     self._down, self._up = INF, -INF  # something fresh or expiring: always take the full path
                     return self._down, self._up
-                level = o.stop_price if w.is_stop_waiting else o.price
+                level = o.stop_price if w.stop_waiting else o.price
                 value = float(level)  # type: ignore[arg-type]
-                if (o.side is Side.SELL) == w.is_stop_waiting:
+                if (o.side is Side.SELL) == w.stop_waiting:
                     down = max(down, value)
                 else:
                     up = min(up, value)
@@ -135,10 +134,15 @@ class MatchingEngine:
 
     def _settle(self, point: PricePoint, cur: float, end: float) -> None:
         self.current_price = cur
+        point_no = self.point_no
         for _ in range(MAX_STEPS_PER_POINT):
-            fresh = next((w for w in self.working if not w.resting and w.seen != self.point_no), None)
-            if fresh is not None:
-                self._aggress(fresh, point, cur)
+            for w in self.working:
+                if not w.resting and w.seen != point_no:
+                    self._aggress(w, point, cur)
+                    break
+            else:
+                w = None  # type: ignore[assignment]
+            if w is not None:
                 continue
             hit = self._next_hit(point, cur, end)
             if hit is None:
@@ -153,7 +157,7 @@ class MatchingEngine:
         if not self.pending or self.pending[0].arrival > ts:
             return []
         arrived = [w for w in self.pending if w.arrival <= ts]
-        self.pending = [w for w in self.pending if w.arrival > ts]
+        self.pending[:] = [w for w in self.pending if w.arrival > ts]
         self.working.extend(arrived)
         self.expiring += sum(1 for w in arrived if w.order.expire_ns is not None)
         self._dirty = True
@@ -178,22 +182,22 @@ class MatchingEngine:
                 self.reject(w, f"post-only order would take liquidity (limit {o.price}, market {cur})", point.ts)
                 return
             self.accept(w, point.ts)
-        if w.is_stop_waiting:
+        if w.stop_waiting:
             touch = self._price_for(o.side, point, cur)  # a buy stop watches the ask, a sell stop the bid
             reached = touch >= o.stop_price if o.side is Side.BUY else touch <= o.stop_price  # type: ignore[operator]
             if not reached:
                 w.resting = True
                 self._dirty = True
                 return
-            w.triggered = True
-        if w.acts_as_limit and not self._marketable(o.side, o.price, point, cur):  # type: ignore[arg-type]
+            w.trigger()
+        if w.limit_like and not self._marketable(o.side, o.price, point, cur):  # type: ignore[arg-type]
             if o.time_in_force is not TimeInForce.GTC:
                 self.cancel_working(w, f"{o.time_in_force.value}: nothing marketable at the limit", point.ts)
             else:
                 w.resting = True
                 self._dirty = True
             return
-        self._take(w, point, cur, w.order.price if w.acts_as_limit else None)
+        self._take(w, point, cur, w.order.price if w.limit_like else None)
 
     def _marketable(self, side: Side, limit: Decimal, point: PricePoint, cur: float) -> bool:
         touch = self._price_for(side, point, cur)
@@ -214,11 +218,12 @@ class MatchingEngine:
             spread_known = point.liquidity.has_depth
             priced = [(self._taker_price(o.side, p, spread_known), q) for p, q in chunks]
             self.execute(w, priced, Liq.TAKER, point.ts, True)
-        if o.is_open and o.time_in_force is TimeInForce.IOC:
+        still_open = o.status in _OPEN
+        if still_open and o.time_in_force is TimeInForce.IOC:
             self.cancel_working(w, "IOC: remainder canceled", point.ts)
-        elif o.is_open and not chunks:
+        elif still_open and not chunks:
             w.exhausted = self.point_no
-        elif o.is_open and w.acts_as_limit:
+        elif still_open and w.limit_like:
             w.resting = True  # the unfilled rest of a marketable limit now rests
             self._dirty = True
 
@@ -236,7 +241,7 @@ class MatchingEngine:
             if not w.resting or w.exhausted == self.point_no:
                 continue
             o = w.order
-            if w.is_stop_waiting:
+            if w.stop_waiting:
                 level = float(o.stop_price)  # type: ignore[arg-type]
                 if o.side is Side.BUY:
                     touch = hi if not jump else point.ask
@@ -260,8 +265,8 @@ class MatchingEngine:
 
     def _trade_resting(self, w: Working, point: PricePoint, price: float) -> None:
         o = w.order
-        if w.is_stop_waiting:
-            w.triggered = True
+        if w.stop_waiting:
+            w.trigger()
             if o.order_type is OrderType.STOP_LIMIT:
                 w.resting = False
                 w.seen = -1  # checked as an aggressor at the trigger price next

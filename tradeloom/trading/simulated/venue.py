@@ -69,6 +69,8 @@ class SimulatedVenue(MatchingEngine):
         else:
             self._n = len(self._quotes) if self._quotes is not None else len(self._books)  # type: ignore[arg-type]
         self._t = -1
+        self._interest = 0  # the next bar index the listener wants to hear about
+        self._events = 0  # order events emitted so far
         self._cash = Decimal(cash)
         self._position = ZERO
         self._orders: dict[str, Working] = {}
@@ -89,19 +91,51 @@ class SimulatedVenue(MatchingEngine):
         return self._bars
 
     def pump(self) -> bool:
-        """Match the next market event and report it; False when the data is exhausted."""
+        """Match market events up to the next one the listener wants to hear about, and report it.
+
+        Every bar is matched against the working orders; the listener is told about the bars
+        it asked for (``next_bar_of_interest``) and answers order events as they happen.
+        False when the data is exhausted.
+        """
+        if self._bars is None:
+            return self._pump_tick()
+        listener, n, low, high = self._listener, self._n, self._l, self._h
+        working, pending = self.working, self.pending  # mutated in place, never replaced
+        if self._dirty:
+            self.thresholds()
+        down, up, interest = self._down, self._up, self._interest
+        t = self._t
+        while True:
+            t += 1
+            if t >= n:
+                self._t = n - 1
+                return False
+            # Only a bar that reaches a resting order's price, or pending arrivals, needs matching;
+            # with nothing working the thresholds are -inf/+inf and no bar does.
+            if pending or low[t] <= down or high[t] >= up:
+                if working or pending:
+                    self._t = t
+                    events = self._events
+                    self._match_bar(t)
+                    if self._events != events and listener is not None:
+                        self._interest = listener.next_bar_of_interest(self.symbol, t - 1)
+                    if self._dirty:
+                        self.thresholds()
+                    down, up, interest = self._down, self._up, self._interest
+            if t >= interest:
+                self._t = t
+                if listener is not None:
+                    listener.on_market_data(self.symbol, t)
+                    self._interest = listener.next_bar_of_interest(self.symbol, t)
+                return True
+
+    def _pump_tick(self) -> bool:
         t = self._t + 1
         if t >= self._n:
             return False
         self._t = t
         if self.working or self.pending:
-            if self._bars is not None:
-                if self._dirty:
-                    self.thresholds()
-                if self.pending or self._l[t] <= self._down or self._h[t] >= self._up:
-                    self._match_bar(t)
-            else:
-                self._match_tick(t)
+            self._match_tick(t)
         if self._listener is not None:
             self._listener.on_market_data(self.symbol, t)
         return True
@@ -212,14 +246,14 @@ class SimulatedVenue(MatchingEngine):
         if symbol != self.symbol:
             raise ValueError(f"this simulated venue trades {self.symbol}, not {symbol}")
 
-    def _static_problem(self, o: Order) -> str | None:
+    def _static_problem(self, o: Order, last: Decimal | None = None) -> str | None:
         if o.symbol != self.symbol:
             return f"unknown symbol {o.symbol} (this venue trades {self.symbol})"
         if o.stop_price is not None and o.stop_price % self.instrument.tick_size != 0:
             return f"stop price {o.stop_price} is not a multiple of the tick size {self.instrument.tick_size}"
         reference = o.price if o.price is not None else o.stop_price
         if reference is None:
-            reference = self._last_price()
+            reference = last if last is not None else self._last_price()
         return self.instrument.order_problem(o.quantity, reference)
 
     def _last_price(self) -> Decimal | None:
@@ -236,7 +270,8 @@ class SimulatedVenue(MatchingEngine):
         return self.instrument.round_price((book.bids[0][0] + book.asks[0][0]) / 2)
 
     def _problem(self, o: Order) -> str | None:
-        problem = self._static_problem(o)
+        last = self._last_price() if o.price is None and o.stop_price is None else None
+        problem = self._static_problem(o, last)
         if problem is not None:
             return problem
         pos = self._position
@@ -247,7 +282,7 @@ class SimulatedVenue(MatchingEngine):
                 return f"spot: cannot sell {o.quantity} {self.instrument.base}, holding {pos}"
             reference = o.price if o.price is not None else o.stop_price
             if reference is None:
-                reference = self._last_price()
+                reference = last
             if o.side is Side.BUY and reference is not None:
                 need = o.quantity * reference * (1 + self.config.fees.taker)
                 if need > self._cash:
@@ -257,6 +292,7 @@ class SimulatedVenue(MatchingEngine):
     # -- hooks for the matching engine ----------------------------------------------------
 
     def _emit(self, event: OrderEvent) -> None:
+        self._events += 1
         if self._listener is not None:
             self._listener.on_order_event(event)
 
