@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import bisect
 from decimal import Decimal
-from typing import Sequence
 
 import numpy as np
 
@@ -36,9 +35,10 @@ from tradeloom.trading.events import (
 from tradeloom.trading.instrument import Instrument
 from tradeloom.trading.ledger_protocol import Ledger
 from tradeloom.trading.metrics import TradeRecord
-from tradeloom.trading.orders import OrderStatus, Purpose, Side
+from tradeloom.trading.orders import Order, OrderStatus, Purpose, Side
 from tradeloom.trading.policy import EntryRequest, ExitPosition, PositionPolicy, PositionState
 from tradeloom.trading.portfolio import Account
+from tradeloom.trading.positions import Position
 from tradeloom.trading.risk_gate import NoRiskLimits, RiskGate
 from tradeloom.trading.strategies.base import PositionSide, Strategy
 from tradeloom.trading.venue import Venue
@@ -63,7 +63,6 @@ class Engine(IntentExecutor):
         self._watch = bool(policy.wants_market_data)
         self._interval = bar_interval_ns
         self._known = 0
-        self._bar = -1
         self._sig_entry: list[int] = []
         self._sig_exit: list[bool] = []
         self._signal_bars: list[int] = []
@@ -81,7 +80,6 @@ class Engine(IntentExecutor):
         """A bar closed: act on its signal, then let the policy look at the open position."""
         if index >= self._known:
             self._load(index)
-        self._bar = index
         entry = self._sig_entry[index]
         if entry or self._sig_exit[index]:
             self._on_signal(index, entry)
@@ -182,7 +180,7 @@ class Engine(IntentExecutor):
             self.ledger.record_event(event)
             self.ledger.record_order(order)
 
-    def _on_finished(self, event: OrderCanceled | OrderRejected | OrderExpired, order) -> None:  # type: ignore[no-untyped-def]
+    def _on_finished(self, event: OrderCanceled | OrderRejected | OrderExpired, order: Order) -> None:
         order.transition(_FINAL[type(event)], event.reason)
         self.open_orders.pop(order.client_order_id, None)
         if type(event) is OrderRejected:
@@ -191,7 +189,7 @@ class Engine(IntentExecutor):
         if mp is not None and mp is self.pending and mp.opened_ts < 0 and not any(o.is_open for o in mp.entries):
             self.pending = None  # the entry died without a fill
 
-    def _on_fill(self, fill: Fill, order) -> None:  # type: ignore[no-untyped-def]
+    def _on_fill(self, fill: Fill, order: Order) -> None:
         self.clock.observe(fill.ts)
         order.record_fill(fill.quantity, fill.price)
         if not order.is_open:
@@ -211,18 +209,15 @@ class Engine(IntentExecutor):
             mp.last_entry_price = fill.price
             if mp.opened_ts < 0:
                 mp.opened_ts = fill.ts
-            if self.pending is mp:
-                self.pending = None if not any(o.is_open for o in mp.entries) else mp
-            if self.open is None or self.open is not mp:
-                self.open = mp
+            if self.pending is mp and not any(o.is_open for o in mp.entries):
+                self.pending = None
         self.gate.on_fill(fill, purpose, self.view(fill.price))
-        if after.quantity == 0:
-            closed = self.open
-            self.open = None
-            if closed is not None:
-                self._apply_consistency(closed, ZERO)
-                self.policy.on_fill(self._state(closed, -1, fill), fill, purpose)
+        if before.quantity and (not after.quantity or (after.quantity > 0) != (before.quantity > 0)):
+            self._close(fill, purpose)  # flat, or flipped through zero
+        if not after.quantity:
             return
+        if purpose is Purpose.ENTRY and self.open is None:
+            self.open = mp
         current = self.open
         if current is None:
             return
@@ -230,6 +225,17 @@ class Engine(IntentExecutor):
         intents = self.policy.on_fill(self._state(current, -1, fill), fill, purpose)
         if intents:
             self.execute_intents(intents, current, fill.price)
+
+    def _close(self, fill: Fill, purpose: Purpose) -> None:
+        """The open position ended: cancel what is left of its exit orders and tell the policy."""
+        closed = self.open
+        if closed is None:
+            return
+        self.open = None
+        self._apply_consistency(closed, ZERO)
+        state = self._state(closed, -1, fill)
+        state.quantity = ZERO
+        self.policy.on_fill(state, fill, purpose)
 
     def _apply_consistency(self, mp: ManagedPosition, open_quantity: Decimal) -> None:
         for action in consistency_actions(mp, open_quantity):
@@ -243,7 +249,7 @@ class Engine(IntentExecutor):
                     self.rejections.append((action.order.client_order_id, str(error)))
         mp.forget_finished()
 
-    def _record_trade(self, fill: Fill, order, before, after) -> None:  # type: ignore[no-untyped-def]
+    def _record_trade(self, fill: Fill, order: Order, before: Position, after: Position) -> None:
         mp = self.order_position[order.client_order_id]
         closing_mp = self.open if self.open is not None else mp
         held = abs(before.quantity)
@@ -284,7 +290,3 @@ class Engine(IntentExecutor):
             None if target is None else target.price, mp.pending_exit_quantity(), position.realised_pnl,
             position.fees, bar, high, low, close,
         )  # fmt: skip
-
-    def held_orders(self) -> Sequence:  # type: ignore[type-arg]
-        """Our orders still open, as we know them."""
-        return list(self.open_orders.values())
