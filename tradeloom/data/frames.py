@@ -8,10 +8,11 @@ import numpy as np
 import pandas as pd
 
 TS_DTYPE = "datetime64[ns, UTC]"
+LABEL_DTYPE = "str"  # pandas' own string dtype (the default for text since pandas 3)
 
 BAR_COLUMNS: dict[str, str] = {
-    "symbol": "object",
-    "timeframe": "object",
+    "symbol": LABEL_DTYPE,
+    "timeframe": LABEL_DTYPE,
     "ts": TS_DTYPE,  # bar start, UTC; daily bars: midnight of the trading date
     "open": "float64",
     "high": "float64",
@@ -19,26 +20,26 @@ BAR_COLUMNS: dict[str, str] = {
     "close": "float64",
     "volume": "float64",
     "adj_close": "float64",  # NaN where the source has no adjusted close
-    "source": "object",
+    "source": LABEL_DTYPE,
 }
 
 TICK_COLUMNS: dict[str, str] = {
-    "symbol": "object",
+    "symbol": LABEL_DTYPE,
     "ts": TS_DTYPE,
     "bid": "float64",
     "ask": "float64",
     "bid_volume": "float64",
     "ask_volume": "float64",
-    "source": "object",
+    "source": LABEL_DTYPE,
 }
 
 ACTION_COLUMNS: dict[str, str] = {
-    "symbol": "object",
+    "symbol": LABEL_DTYPE,
     "ts": TS_DTYPE,  # the ex-date, midnight UTC of the exchange's date
-    "kind": "object",  # "split" or "dividend"
+    "kind": LABEL_DTYPE,  # "split" or "dividend"
     "value": "float64",  # split ratio (numerator / denominator) or dividend amount
-    "description": "object",  # "4:1" for a split, "" for a dividend
-    "source": "object",
+    "description": LABEL_DTYPE,  # "4:1" for a split, "" for a dividend
+    "source": LABEL_DTYPE,
 }
 
 
@@ -46,16 +47,21 @@ def _conform(frame: pd.DataFrame, columns: dict[str, str], defaults: dict[str, o
     missing = [c for c in columns if c not in frame.columns and c not in defaults]
     if missing:
         raise ValueError(f"frame lacks required columns {missing}; has {list(frame.columns)}")
-    out = pd.DataFrame(index=pd.RangeIndex(len(frame)))
+    frame = frame.reset_index(drop=True)  # copy-on-write: no data is copied here
+    out: dict[str, object] = {}
     for name, dtype in columns.items():
-        values = frame[name].to_numpy() if name in frame.columns else defaults[name]
-        if dtype == TS_DTYPE:
-            out[name] = pd.to_datetime(values, utc=True).as_unit("ns") if len(frame) else pd.Series([], dtype=TS_DTYPE)
-        elif dtype == "object":
-            out[name] = pd.Series(values, dtype="object", index=out.index) if len(frame) else pd.Series([], dtype="object")
+        if name not in frame.columns:
+            value = defaults[name]
+            out[name] = pd.Series(value, index=frame.index, dtype="float64" if dtype == "float64" else dtype)
+        elif str(frame[name].dtype) == dtype:
+            out[name] = frame[name]  # already conforming: shared, not copied
+        elif dtype == TS_DTYPE:
+            out[name] = pd.to_datetime(frame[name], utc=True).dt.as_unit("ns")
+        elif dtype == LABEL_DTYPE:
+            out[name] = frame[name].astype(LABEL_DTYPE)
         else:
-            out[name] = np.asarray(values, dtype=dtype) if len(frame) else np.array([], dtype=dtype)
-    return out
+            out[name] = frame[name].astype(dtype)
+    return pd.DataFrame(out, copy=False)
 
 
 def bars_frame(frame: pd.DataFrame | None = None) -> pd.DataFrame:
