@@ -78,3 +78,12 @@ def test_order_shapes_are_checked() -> None:
     with pytest.raises(ValueError, match="post-only order c1 must be a LIMIT"):
         order(order_type=OrderType.MARKET, price=None, post_only=True)
     assert Side.BUY.sign == 1 and Side.SELL.opposite is Side.BUY
+
+
+def test_copy_is_complete_and_independent() -> None:
+    o = order(oco_group="g", reason="why", created_ns=5)
+    o.transition(OrderStatus.SUBMITTED)
+    c = o.copy()
+    assert {name: getattr(c, name) for name in Order.__slots__} == {name: getattr(o, name) for name in Order.__slots__}
+    c.transition(OrderStatus.ACCEPTED)
+    assert o.status is OrderStatus.SUBMITTED

@@ -37,7 +37,8 @@ _OPEN = OPEN_STATUSES
 class Working:
     """Matching state of one order at the venue."""
 
-    __slots__ = ("order", "arrival", "resting", "triggered", "seen", "exhausted", "stop_waiting", "limit_like")
+    __slots__ = ("order", "arrival", "resting", "triggered", "seen", "exhausted", "stop_waiting", "limit_like",
+                 "stop_level", "limit_level")
 
     def __init__(self, order: Order, arrival: int) -> None:
         self.order = order
@@ -49,6 +50,13 @@ class Working:
         kind = order.order_type
         self.stop_waiting = kind is _STOP_MARKET or kind is _STOP_LIMIT  # a stop not yet triggered
         self.limit_like = kind is _LIMIT  # a limit, or a stop-limit once triggered
+        self.levels()
+
+    def levels(self) -> None:
+        """Cache the stop and limit prices as floats for the per-bar checks (after any change)."""
+        o = self.order
+        self.stop_level = INF if o.stop_price is None else float(o.stop_price)
+        self.limit_level = INF if o.price is None else float(o.price)
 
     def trigger(self) -> None:
         """The stop price was reached: a stop-limit now behaves as a limit."""
@@ -93,8 +101,7 @@ class MatchingEngine:
                 if not w.resting or o.expire_ns is not None:
                     self._down, self._up = INF, -INF  # something fresh or expiring: always take the full path
                     return self._down, self._up
-                level = o.stop_price if w.stop_waiting else o.price
-                value = float(level)  # type: ignore[arg-type]
+                value = w.stop_level if w.stop_waiting else w.limit_level
                 if (o.side is Side.SELL) == w.stop_waiting:
                     down = max(down, value)
                 else:
@@ -156,8 +163,12 @@ class MatchingEngine:
     def _activate(self, ts: int) -> list[Working]:
         if not self.pending or self.pending[0].arrival > ts:
             return []
-        arrived = [w for w in self.pending if w.arrival <= ts]
-        self.pending[:] = [w for w in self.pending if w.arrival > ts]
+        pending = self.pending  # sorted by arrival
+        k = 1
+        while k < len(pending) and pending[k].arrival <= ts:
+            k += 1
+        arrived = pending[:k]
+        del pending[:k]
         self.working.extend(arrived)
         self.expiring += sum(1 for w in arrived if w.order.expire_ns is not None)
         self._dirty = True
@@ -242,7 +253,7 @@ class MatchingEngine:
                 continue
             o = w.order
             if w.stop_waiting:
-                level = float(o.stop_price)  # type: ignore[arg-type]
+                level = w.stop_level
                 if o.side is Side.BUY:
                     touch = hi if not jump else point.ask
                     price = (level if cur <= level else cur) if touch >= level else None
@@ -250,7 +261,7 @@ class MatchingEngine:
                     touch = lo if not jump else point.bid
                     price = (level if cur >= level else cur) if touch <= level else None
             else:
-                level = float(o.price)  # type: ignore[arg-type]
+                level = w.limit_level
                 if o.side is Side.BUY:
                     touch = lo if not jump else point.ask
                     price = (level if cur >= level else cur) if touch < level else None

@@ -28,14 +28,6 @@ from tradeloom.trading.venue import VenueListener
 ZERO = Decimal(0)
 
 
-def _clone(o: Order) -> Order:
-    """The venue's own copy of an order (faster than copy.copy for a slots dataclass)."""
-    return Order(o.client_order_id, o.symbol, o.side, o.order_type, o.quantity, o.price, o.stop_price,
-                 o.time_in_force, o.post_only, o.reduce_only, o.purpose, o.status, o.venue_order_id,
-                 o.filled_quantity, o.filled_notional, o.oco_group, o.position_id, o.reason, o.created_ns,
-                 o.expire_ns, o.status_reason)
-
-
 def _bar_interval(bars: Bars, configured: int | None) -> int:
     if configured is not None:
         return configured
@@ -144,7 +136,7 @@ class SimulatedVenue(MatchingEngine):
         """Accept ``order`` for matching (a copy is kept) or reject it with the rule it breaks."""
         if order.client_order_id in self._orders:
             raise RejectedError(f"duplicate client order id {order.client_order_id}")
-        own = _clone(order)
+        own = order.copy()
         if own.status is OrderStatus.NEW:
             own.transition(OrderStatus.SUBMITTED)
         if own.status is not OrderStatus.SUBMITTED:
@@ -181,13 +173,14 @@ class SimulatedVenue(MatchingEngine):
             raise RejectedError(f"cannot set a limit price on {o.order_type.value} order {client_order_id}")
         if stop_price is not None and o.order_type not in (OrderType.STOP_MARKET, OrderType.STOP_LIMIT):
             raise RejectedError(f"cannot set a stop price on {o.order_type.value} order {client_order_id}")
-        trial = _clone(o)
+        trial = o.copy()
         trial.quantity, trial.price = new_qty, o.price if price is None else price
         trial.stop_price = o.stop_price if stop_price is None else stop_price
         problem = self._static_problem(trial)
         if problem is not None:
             raise RejectedError(f"cannot modify {client_order_id}: {problem}")
         o.quantity, o.price, o.stop_price = trial.quantity, trial.price, trial.stop_price
+        w.levels()
         if price is not None or stop_price is not None:
             w.resting, w.seen, w.exhausted = False, -1, -1  # re-checked as an aggressor at the next point
         self.touch()
@@ -195,7 +188,7 @@ class SimulatedVenue(MatchingEngine):
 
     def open_orders(self) -> list[Order]:
         """Copies of the orders still working or waiting to arrive."""
-        return [_clone(w.order) for w in (*self.pending, *self.working) if w.order.is_open]
+        return [w.order.copy() for w in (*self.pending, *self.working) if w.order.is_open]
 
     def balances(self) -> dict[str, Decimal]:
         """Quote cash; for spot also the base currency held."""
