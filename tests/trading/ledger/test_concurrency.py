@@ -7,8 +7,11 @@ import threading
 from decimal import Decimal as D
 from pathlib import Path
 
+import pytest
+
 from tests.trading.ledger.builders import fill_of
-from tradeloom.trading.ledger import SqlLedger
+from tradeloom.errors import TransientError, is_retryable
+from tradeloom.trading.ledger import SqlLedger, head_revision, migrate_ledger
 from tradeloom.trading.orders import Side
 
 
@@ -98,3 +101,34 @@ def test_a_live_writer_and_a_polling_reader_run_together(ledger_url: str) -> Non
         assert seen == sorted(seen)  # a reader only ever sees whole, growing histories
         position = dashboard.positions()["BTCUSD"]
         assert (position.quantity, position.realised_pnl) == (D("0"), D("20"))  # 20 round trips of +1
+
+
+def test_a_lock_held_past_the_busy_timeout_is_a_transient_error(ledger_url: str, tmp_path: Path) -> None:
+    other_writer = _raw(tmp_path / "ledger.sqlite")
+    with SqlLedger(ledger_url, venue="sim", busy_timeout_ms=50) as impatient:
+        try:
+            other_writer.execute("BEGIN IMMEDIATE")
+            with pytest.raises(TransientError, match="is unavailable, try again: database is locked") as caught:
+                impatient.record_fill(fill_of("f-1", Side.BUY, "1", "100"))
+            assert is_retryable(caught.value)
+            assert [fill.fill_id for fill in impatient.fills()] == []  # reading goes on meanwhile
+        finally:
+            other_writer.execute("ROLLBACK")
+            other_writer.close()
+        impatient.record_fill(fill_of("f-1", Side.BUY, "1", "100"))  # the retry
+        assert [fill.fill_id for fill in impatient.fills()] == ["f-1"]
+
+
+def test_an_upgrade_waiting_on_a_busy_file_is_a_transient_error(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'old.sqlite'}"
+    assert migrate_ledger(url, "0001") == "0001"
+    other_writer = _raw(tmp_path / "old.sqlite")
+    try:
+        other_writer.execute("BEGIN IMMEDIATE")
+        with pytest.raises(TransientError, match="database is locked"):
+            SqlLedger(url, busy_timeout_ms=50)
+    finally:
+        other_writer.execute("ROLLBACK")
+        other_writer.close()
+    with SqlLedger(url, busy_timeout_ms=50) as upgraded:
+        assert upgraded.schema_revision() == head_revision()

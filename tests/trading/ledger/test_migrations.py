@@ -68,7 +68,7 @@ def test_a_version_1_ledger_is_upgraded_and_keeps_its_state(tmp_path: Path) -> N
     _v1_ledger(path)
     assert head_revision() != "0001"
     with SqlLedger(f"sqlite:///{path}", venue="sim") as ledger:
-        assert current_revision(ledger._engine) == head_revision()
+        assert ledger.schema_revision() == head_revision()
         (order,) = ledger.open_orders()
         assert (order.client_order_id, order.status, order.filled_notional) == ("c-1", OrderStatus.PARTIALLY_FILLED, D("43338.00000"))
         position = ledger.positions()["EURUSD"]

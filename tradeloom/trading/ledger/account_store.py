@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import insert, select, update
 
 from tradeloom.trading.ledger import schema
 from tradeloom.trading.ledger.columns import from_ns, utc_ns
-from tradeloom.trading.ledger.connection import writer
+from tradeloom.trading.ledger.connection import LedgerDatabase
 from tradeloom.trading.ledger.records import EquitySnapshot, StateEntry
 
 
 class AccountRecords:
     """The part of SqlLedger that keeps equity snapshots and trading state."""
 
-    _engine: Engine
+    _db: LedgerDatabase
     venue: str
 
     def record_equity(self, snapshot: EquitySnapshot) -> None:
@@ -31,7 +31,7 @@ class AccountRecords:
             "unrealised": snapshot.unrealised,
             "fees": snapshot.fees,
         }
-        with writer(self._engine).begin() as connection:
+        with self._db.write() as connection:
             connection.execute(insert(schema.equity_snapshots).values(**values))
 
     def equity_snapshots(self, start: datetime | None = None, end: datetime | None = None) -> list[EquitySnapshot]:
@@ -42,7 +42,7 @@ class AccountRecords:
             query = query.where(table.c.ts >= utc_ns(start, "start"))
         if end is not None:
             query = query.where(table.c.ts < utc_ns(end, "end"))
-        with self._engine.connect() as connection:
+        with self._db.read() as connection:
             rows = connection.execute(query.order_by(table.c.ts, table.c.seq)).mappings().all()
         return [
             EquitySnapshot(
@@ -55,7 +55,7 @@ class AccountRecords:
         """Set the trading-state switch ``key`` (shared by every venue) to ``value``, saying why and when."""
         entry = StateEntry(key, value, reason, at)
         values = {"value": entry.value, "reason": entry.reason, "updated_ns": utc_ns(entry.updated_at)}
-        with writer(self._engine).begin() as connection:
+        with self._db.write() as connection:
             exists = connection.execute(
                 select(schema.trading_state.c.key).where(schema.trading_state.c.key == key)
             ).first()
@@ -72,7 +72,7 @@ class AccountRecords:
 
     def states(self) -> dict[str, StateEntry]:
         """Every trading-state switch by key."""
-        with self._engine.connect() as connection:
+        with self._db.read() as connection:
             rows = connection.execute(select(schema.trading_state)).mappings().all()
         return {
             row["key"]: StateEntry(row["key"], row["value"], row["reason"], from_ns(row["updated_ns"])) for row in rows

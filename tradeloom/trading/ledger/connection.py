@@ -10,13 +10,17 @@ front, so two writers queue on the busy timeout instead of deadlocking on a lock
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.pool import StaticPool
+
+from tradeloom.errors import TransientError
 
 LEDGER_FILE_NAME = "ledger.sqlite"
 BUSY_TIMEOUT_MS = 30_000
@@ -77,3 +81,49 @@ def _tune_sqlite(engine: Engine, wal: bool, busy_timeout_ms: int) -> None:
 def writer(engine: Engine) -> Engine:
     """The same engine, whose transactions take the write lock at BEGIN (on SQLite)."""
     return engine.execution_options(**{WRITE_OPTION: True})
+
+
+_BUSY = ("database is locked", "database table is locked", "database is busy")
+
+
+@contextmanager
+def transient_when_unavailable(url: str) -> Iterator[None]:
+    """Turn a lock held past the busy timeout, or a lost connection, into a TransientError (worth a retry)."""
+    try:
+        yield
+    except OperationalError as error:
+        message = str(error.orig).lower()
+        if error.connection_invalidated or any(busy in message for busy in _BUSY):
+            raise TransientError(f"the ledger at {url} is unavailable, try again: {error.orig}") from error
+        raise
+
+
+class LedgerDatabase:
+    """The engine of one ledger and its transactions; a lock held too long or a lost connection is a TransientError."""
+
+    def __init__(self, url: str, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
+        if busy_timeout_ms < 0:
+            raise ValueError(f"the ledger busy timeout must be >= 0 ms, got {busy_timeout_ms}")
+        self.engine = ledger_engine(url, busy_timeout_ms)
+        self._writer = writer(self.engine)
+
+    @property
+    def url(self) -> str:
+        """The database URL with any password masked (safe to log)."""
+        return self.engine.url.render_as_string(hide_password=True)
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A write transaction (on SQLite it holds the write lock from its start): committed if the block ends well."""
+        with transient_when_unavailable(self.url), self._writer.begin() as connection:
+            yield connection
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A read transaction: one consistent snapshot, never blocked by the writer on SQLite (WAL)."""
+        with transient_when_unavailable(self.url), self.engine.connect() as connection:
+            yield connection
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Connection, Engine, inspect, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from tradeloom.trading.ledger.connection import ledger_engine, writer
+from tradeloom.trading.ledger.connection import ledger_engine, transient_when_unavailable, writer
 from tradeloom.trading.ledger.errors import LedgerSchemaError
 
 if TYPE_CHECKING:
@@ -72,8 +72,9 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     from alembic import command
 
     current: str | None = None
+    url = engine.url.render_as_string(hide_password=True)
     try:
-        with writer(engine).begin() as connection:
+        with transient_when_unavailable(url), writer(engine).begin() as connection:
             if connection.dialect.name == "postgresql":
                 connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
             elif connection.dialect.name == "sqlite":

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select
+from sqlalchemy import Connection, insert, select
 
 from tradeloom.trading.ledger import schema
 from tradeloom.trading.ledger.columns import dump_json, from_ns, load_json, utc_ns
-from tradeloom.trading.ledger.connection import writer
+from tradeloom.trading.ledger.connection import LedgerDatabase
 from tradeloom.trading.ledger.errors import LedgerConflictError
 from tradeloom.trading.ledger.records import BacktestRun, BacktestTrade
 
@@ -90,7 +90,7 @@ def _load_run(connection: Connection, run_id: str) -> BacktestRun | None:
 class BacktestRunRecords:
     """The part of SqlLedger that keeps backtest runs (shared by every venue)."""
 
-    _engine: Engine
+    _db: LedgerDatabase
 
     def record_backtest_run(self, run: BacktestRun) -> str:
         """Store ``run`` and its trades, return its id; the same run again is a no-op, another a LedgerConflictError."""
@@ -98,7 +98,7 @@ class BacktestRunRecords:
             raise TypeError(f"record_backtest_run needs a BacktestRun, got {type(run).__name__}")
         values = _run_values(run)
         trades = [_trade_values(run.run_id, seq, trade) for seq, trade in enumerate(run.trades)]
-        with writer(self._engine).begin() as connection:
+        with self._db.write() as connection:
             stored = _load_run(connection, run.run_id)
             if stored is not None:
                 if stored != _run_from_row(values, tuple(_trade_from_row(trade) for trade in trades)):
@@ -111,7 +111,7 @@ class BacktestRunRecords:
 
     def backtest_run(self, run_id: str) -> BacktestRun | None:
         """The run ``run_id`` with its trades, None if there is none."""
-        with self._engine.connect() as connection:
+        with self._db.read() as connection:
             return _load_run(connection, run_id)
 
     def backtest_runs(
@@ -129,5 +129,5 @@ class BacktestRunRecords:
             if limit < 1:
                 raise ValueError(f"limit must be at least 1, got {limit}")
             query = query.limit(limit)
-        with self._engine.connect() as connection:
+        with self._db.read() as connection:
             return [_run_from_row(row, ()) for row in connection.execute(query).mappings()]

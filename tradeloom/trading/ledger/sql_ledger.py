@@ -10,12 +10,11 @@ Equity snapshots, trading state and backtest runs live in the same database (see
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from contextlib import AbstractContextManager
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 
-from sqlalchemy import Connection, Engine, and_, insert, select, update
+from sqlalchemy import Connection, and_, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from tradeloom.trading.clock import Clock, WallClock
@@ -23,9 +22,9 @@ from tradeloom.trading.events import Fill, OrderEvent
 from tradeloom.trading.instrument import Instrument
 from tradeloom.trading.ledger import account_store, run_store, schema
 from tradeloom.trading.ledger.columns import from_ns
-from tradeloom.trading.ledger.connection import ledger_engine, writer
+from tradeloom.trading.ledger.connection import BUSY_TIMEOUT_MS, LedgerDatabase
 from tradeloom.trading.ledger.errors import LedgerConflictError
-from tradeloom.trading.ledger.migrate import ensure_current
+from tradeloom.trading.ledger.migrate import current_revision, ensure_current
 from tradeloom.trading.ledger.order_updates import order_changes
 from tradeloom.trading.ledger.rows import (
     event_from_row,
@@ -47,23 +46,24 @@ _OPEN = sorted(status.value for status in OPEN_STATUSES)
 class SqlLedger(account_store.AccountRecords, run_store.BacktestRunRecords):
     """Durable trading state at a SQLAlchemy URL, migrated to the newest schema when opened."""
 
-    def __init__(self, url: str, *, venue: str = "default", clock: Clock | None = None) -> None:
+    def __init__(self, url: str, *, venue: str = "default", clock: Clock | None = None,
+                 busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
         if not isinstance(venue, str) or not venue.strip() or len(venue) > 64:
             raise ValueError(f"ledger venue must be a non-empty name of at most 64 characters, got {venue!r}")
         self.venue = venue
         self._clock: Clock = clock if clock is not None else WallClock()
-        self._engine: Engine = ledger_engine(url)
+        self._db = LedgerDatabase(url, busy_timeout_ms)
         try:
-            ensure_current(self._engine)
+            ensure_current(self._db.engine)
         except BaseException:
-            self._engine.dispose()
+            self._db.dispose()
             raise
 
     # -- lifetime -------------------------------------------------------------------------
 
     def close(self) -> None:
         """Release the database connections."""
-        self._engine.dispose()
+        self._db.dispose()
 
     def __enter__(self) -> Self:
         return self
@@ -74,16 +74,14 @@ class SqlLedger(account_store.AccountRecords, run_store.BacktestRunRecords):
     @property
     def url(self) -> str:
         """The database URL with any password masked (safe to log)."""
-        return self._engine.url.render_as_string(hide_password=True)
+        return self._db.url
+
+    def schema_revision(self) -> str | None:
+        """The schema revision of the database (the newest one this code knows, once opened)."""
+        return current_revision(self._db.engine)
 
     def __repr__(self) -> str:
         return f"SqlLedger({self.url!r}, venue={self.venue!r})"
-
-    def _write(self) -> AbstractContextManager[Connection]:
-        return writer(self._engine).begin()
-
-    def _read(self) -> AbstractContextManager[Connection]:
-        return self._engine.connect()
 
     # -- orders ---------------------------------------------------------------------------
 
@@ -94,7 +92,7 @@ class SqlLedger(account_store.AccountRecords, run_store.BacktestRunRecords):
         """Store ``order`` as it is now: insert it, or move its stored record along the lifecycle table."""
         values = order_row(order)
         now = self._clock.now_ns()
-        with self._write() as connection:
+        with self._db.write() as connection:
             query = select(schema.orders).where(self._order_key(order.client_order_id)).with_for_update()
             stored = connection.execute(query).mappings().first()
             if stored is None:
@@ -107,14 +105,14 @@ class SqlLedger(account_store.AccountRecords, run_store.BacktestRunRecords):
 
     def order(self, client_order_id: str) -> Order | None:
         """The order recorded under ``client_order_id``, None if there is none."""
-        with self._read() as connection:
+        with self._db.read() as connection:
             row = connection.execute(select(schema.orders).where(self._order_key(client_order_id))).mappings().first()
         return None if row is None else order_from_row(row)
 
     def order_updated_at(self, client_order_id: str) -> datetime | None:
         """When the order's record last changed (by the ledger's clock), None if there is no such order."""
         query = select(schema.orders.c.updated_ns).where(self._order_key(client_order_id))
-        with self._read() as connection:
+        with self._db.read() as connection:
             updated = connection.execute(query).scalar_one_or_none()
         return None if updated is None else from_ns(updated)
 
@@ -124,7 +122,7 @@ class SqlLedger(account_store.AccountRecords, run_store.BacktestRunRecords):
         if open_only:
             query = query.where(schema.orders.c.status.in_(_OPEN))
         query = query.order_by(schema.orders.c.created_ns, schema.orders.c.client_order_id)
-        with self._read() as connection:
+        with self._db.read() as connection:
             return [order_from_row(row) for row in connection.execute(query).mappings()]
 
     def open_orders(self) -> Sequence[Order]:
@@ -138,7 +136,7 @@ class SqlLedger(account_store.AccountRecords, run_store.BacktestRunRecords):
         kind = event_kind(event)
         row = {"venue": self.venue, "client_order_id": event.client_order_id, "kind": kind, "ts": int(event.ts),
                "payload": event_payload(event)}
-        with self._write() as connection:
+        with self._db.write() as connection:
             known = connection.execute(
                 select(schema.orders.c.status).where(self._order_key(event.client_order_id))
             ).first()
@@ -155,7 +153,7 @@ class SqlLedger(account_store.AccountRecords, run_store.BacktestRunRecords):
         query = select(table.c.kind, table.c.payload).where(table.c.venue == self.venue)
         if client_order_id is not None:
             query = query.where(table.c.client_order_id == client_order_id)
-        with self._read() as connection:
+        with self._db.read() as connection:
             rows = connection.execute(query.order_by(table.c.seq)).all()
         return [event_from_row(kind, payload) for kind, payload in rows]
 
@@ -163,12 +161,12 @@ class SqlLedger(account_store.AccountRecords, run_store.BacktestRunRecords):
 
     def record_fill(self, fill: Fill) -> None:
         """Store a fill once: an identical fill id seen before is ignored, a different one is a LedgerConflictError."""
-        with self._write() as connection:
+        with self._db.write() as connection:
             self._store_fill(connection, fill)
 
     def record_fills(self, fills: Iterable[Fill]) -> int:
         """Store many fills in one transaction (reconciliation), each as ``record_fill`` would; how many were new."""
-        with self._write() as connection:
+        with self._db.write() as connection:
             return sum(self._store_fill(connection, fill) for fill in fills)
 
     def _store_fill(self, connection: Connection, fill: Fill) -> bool:
@@ -198,7 +196,7 @@ class SqlLedger(account_store.AccountRecords, run_store.BacktestRunRecords):
 
     def fills(self, symbol: str | None = None) -> Sequence[Fill]:
         """Every fill (of one symbol, if given), in the order recorded."""
-        with self._read() as connection:
+        with self._db.read() as connection:
             return self._fills(connection, symbol)
 
     def _fills(self, connection: Connection, symbol: str | None = None) -> list[Fill]:
@@ -212,7 +210,7 @@ class SqlLedger(account_store.AccountRecords, run_store.BacktestRunRecords):
 
         The quote currency of a symbol is its recorded instrument's, else its first fill's fee currency.
         """
-        with self._read() as connection:  # fills and instruments from one snapshot
+        with self._db.read() as connection:  # fills and instruments from one snapshot
             fills = self._fills(connection)
             quotes = {symbol: instrument.quote for symbol, instrument in self._instruments(connection).items()}
         by_symbol: dict[str, list[Fill]] = {}
@@ -229,7 +227,7 @@ class SqlLedger(account_store.AccountRecords, run_store.BacktestRunRecords):
         """Store ``instrument`` (replacing what was stored for its symbol: venues change their rules)."""
         values = {"venue": self.venue, **instrument_row(instrument)}
         key = and_(schema.instruments.c.venue == self.venue, schema.instruments.c.symbol == instrument.symbol)
-        with self._write() as connection:
+        with self._db.write() as connection:
             if connection.execute(select(schema.instruments.c.symbol).where(key)).first() is None:
                 connection.execute(insert(schema.instruments).values(**values))
             else:
@@ -237,7 +235,7 @@ class SqlLedger(account_store.AccountRecords, run_store.BacktestRunRecords):
 
     def instruments(self) -> dict[str, Instrument]:
         """Symbol -> instrument, as recorded."""
-        with self._read() as connection:
+        with self._db.read() as connection:
             return self._instruments(connection)
 
     def _instruments(self, connection: Connection) -> dict[str, Instrument]:
