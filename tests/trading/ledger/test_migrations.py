@@ -154,9 +154,13 @@ def test_a_failing_upgrade_leaves_the_ledger_as_it_was(tmp_path: Path) -> None:
     assert _rows(path, "orders") == 1
 
 
-def test_the_default_ledger_lives_under_the_home_directory() -> None:
+def test_the_default_ledger_lives_under_the_home_directory(tmp_path: Path) -> None:
     assert default_ledger_url(Path(".tradeloom")) == "sqlite:///.tradeloom/ledger.sqlite"
     assert default_ledger_url(Path("/srv/tradeloom")) == "sqlite:////srv/tradeloom/ledger.sqlite"
+    odd_home = tmp_path / "my home 100% #1?"
+    with SqlLedger(default_ledger_url(odd_home)) as ledger:
+        assert ledger.schema_revision() == head_revision()
+    assert (odd_home / "ledger.sqlite").is_file()
 
 
 def test_an_in_memory_ledger_works_for_one_process() -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.pool import StaticPool
 
@@ -28,8 +28,8 @@ WRITE_OPTION = "tradeloom_ledger_write"
 
 
 def default_ledger_url(home: Path) -> str:
-    """The SQLite ledger under TRADELOOM_HOME: ``sqlite:///<home>/ledger.sqlite``."""
-    return f"sqlite:///{Path(home) / LEDGER_FILE_NAME}"
+    """The SQLite ledger under TRADELOOM_HOME: ``sqlite:///<home>/ledger.sqlite`` (%, ? and # in the path escaped)."""
+    return URL.create("sqlite", database=str(Path(home) / LEDGER_FILE_NAME)).render_as_string(hide_password=False)
 
 
 def ledger_engine(url: str, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Engine:
