@@ -134,11 +134,19 @@ def test_protection_r_comes_from_the_signal_close():
 
 def test_a_stop_gapped_at_the_open_goes_before_the_market_orders_of_the_last_close():
     rows = [(100, 100, 100, 100), (100, 100.5, 99.5, 100), (100, 110, 99, 104), (94, 95, 93, 94)]
-    result = run(rows, {0: 1}, exits=(2,), policy=PROTECT)
+    result = run(rows, {0: 1}, policy=PROTECT)
     t = result.trades
-    # the close of bar 2 saw 2R (half to scale out) and a cross down; bar 3 opens through the breakeven stop
+    # the close of bar 2 saw 2R (half to scale out); bar 3 opens through the breakeven stop
     assert [result.reason_label(int(c)) for c in t["reason"]] == ["breakeven", "scale_out_2R"]
     assert list(t["quantity"]) == [0.5, 0.5] and list(t["exit_price"]) == [94, 94]
+
+
+def test_an_exit_signal_at_the_close_that_reached_a_level_exits_everything_instead():
+    rows = [(100, 100, 100, 100), (100, 100.5, 99.5, 100), (100, 110, 99, 104), (103, 104, 102, 103)]
+    result = run(rows, {0: 1}, exits=(2,), policy=PROTECT)
+    trade = only_trade(result)
+    assert (trade["exit_index"], trade["exit_price"], trade["quantity"]) == (3, 103, 1.0)
+    assert result.reason_label(int(trade["reason"])) == "signal"
 
 
 def test_protection_breakeven_stop_is_entry_plus_round_trip_fees():

@@ -131,14 +131,15 @@ def reference_backtest(open_, high, low, close, entry, exit_, policy: FastPolicy
             reached = (favourable - pos.entry_price) * side
             if reached > pos.best:
                 pos.best = reached
-                if policy.breakeven_r and reached >= policy.breakeven_r * pos.risk:
+                tie = 1e-12 * pos.entry_price  # a level reached exactly on the tick grid counts
+                if policy.breakeven_r and reached >= policy.breakeven_r * pos.risk - tie:
                     offset = 2 * pos.entry_price * fee / ((1 - fee) if side > 0 else (1 + fee))
                     moved = _round_tick(pos.entry_price + side * offset, policy.tick_size, side > 0)
-                    if not through(favourable, moved) or favourable == moved:
+                    if (favourable - moved) * side <= tie:
                         moved = pos.entry_price
                     if (moved - pos.stop) * side > 0:
                         pos.stop, pos.stop_code = moved, REASON_CODES["breakeven"]
-                rungs = [r for r in policy.trailing if reached >= r[0] * pos.risk]
+                rungs = [r for r in policy.trailing if reached >= r[0] * pos.risk - tie]
                 if rungs:
                     moved = _round_tick(pos.entry_price + side * (reached - rungs[-1][1] * pos.risk),
                                         policy.tick_size, side < 0)
@@ -147,7 +148,7 @@ def reference_backtest(open_, high, low, close, entry, exit_, policy: FastPolicy
                 free = pos.remaining - sum(q for _, q in pos.market_orders)
                 full = abs(sum(s for _, s in policy.scale_outs) - 100) < 1e-9
                 for k, (distance, (_, share)) in enumerate(zip(pos.level_distances, policy.scale_outs)):
-                    if k in pos.taken or reached < distance:
+                    if k in pos.taken or reached < distance - tie:
                         continue
                     pos.taken.add(k)
                     if full and len(pos.taken) == len(policy.scale_outs):
@@ -160,6 +161,8 @@ def reference_backtest(open_, high, low, close, entry, exit_, policy: FastPolicy
         last = j == len(close) - 1
         if pos is not None:
             send_exit = bool(exit_[j]) and int(entry[j]) != side
+            if send_exit:
+                pos.market_orders.clear()  # the exit takes everything instead
         else:
             send_entry = int(entry[j]) == side and not last
         equity.append(cash + (side * pos.remaining * close[j] if pos is not None else 0.0))

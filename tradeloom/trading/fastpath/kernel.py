@@ -19,7 +19,8 @@ package's ProtectionPolicy), per bar ``j`` for a long (a short is the mirror ima
    trails the best price by the highest reached rung of the ladder; it never loosens. Each
    scale-out level the best price has reached is taken once: its share of the entry quantity
    (the last level of a full ladder: all that is left) is sent at market for the next open.
-   Then the bar's signals: an exit (when holding) or an entry in ``direction`` (when flat).
+   Then the bar's signals: an exit (when holding; it replaces the scale-outs of this close and
+   takes the whole position) or an entry in ``direction`` (when flat).
 
 Prices the policy makes are rounded to ``tick`` as the engine rounds them: the fixed stop and
 target in the owner's safe direction (a long's up), the protection stop looser, breakeven
@@ -40,6 +41,7 @@ REASON_SIGNAL = 5
 REASON_SCALE_OUT = 10  # + level index
 
 _SNAP = 1e-9
+_TIE = 1e-12
 
 
 @njit(cache=True, inline="always")
@@ -238,15 +240,16 @@ def simulate(
                 dist = d * (favourable - entry_px)
                 if dist > best:
                     best = dist
-                    if be_r > 0.0 and best >= be_r * r:
+                    eps = _TIE * entry_px  # a level reached exactly on the tick grid counts as reached
+                    if be_r > 0.0 and best >= be_r * r - eps:
                         cand = _to_tick(entry_px + d * be_offset, tick, d > 0.0)
-                        if d * (favourable - cand) <= 0.0:
+                        if d * (favourable - cand) <= eps:
                             cand = entry_px
                         if d * (cand - stop) > 0.0:
                             stop = cand
                             stop_reason = REASON_BREAKEVEN
                     for s in range(n_steps - 1, -1, -1):
-                        if best >= trail_from_r[s] * r:
+                        if best >= trail_from_r[s] * r - eps:
                             cand = _to_tick(entry_px + d * (best - trail_by_r[s] * r), tick, d < 0.0)
                             if d * (cand - stop) > 0.0:
                                 stop = cand
@@ -256,7 +259,7 @@ def simulate(
                     for k in range(n_levels):
                         available -= pending_q[k]
                     for k in range(n_levels):
-                        if taken[k] or best < level_d[k]:
+                        if taken[k] or best < level_d[k] - eps:
                             continue
                         taken[k] = True
                         last = full_ladder
@@ -272,6 +275,10 @@ def simulate(
         if qty > 0.0:
             if exit_[j] and entry[j] != direction:
                 pending_exit = True
+                if pending_scale:  # the exit takes the whole position; the scale-outs are withdrawn
+                    pending_scale = False
+                    for k in range(n_levels):
+                        pending_q[k] = 0.0
         elif entry[j] == direction and j + 1 < n:
             pending_entry = True
         equity[j] = cash + d * qty * close[j]
