@@ -116,7 +116,7 @@ def _bars(steps: list[int], wicks: list[int], volumes: list[int]) -> Bars:
     )),
     side=st.sampled_from([1, -1]),
     entries=st.lists(st.integers(0, 40), min_size=1, max_size=3),
-    participation=st.sampled_from([None]),
+    participation=st.sampled_from([None, D("0.25"), D("0.5")]),
 )
 def test_invariants_hold_through_the_engine(data: tuple[list[int], list[int], list[int]], side: int,
                                             entries: list[int], participation: D | None) -> None:
@@ -223,8 +223,7 @@ def test_a_full_policy_backtest_shows_each_rule_in_its_exits() -> None:
 def test_partial_fills_of_scale_outs_keep_every_invariant(data: tuple[list[int], list[int], list[int]], side: int,
                                                          participation: D) -> None:
     # Paths that move in the position's favour with wicks under 0.4 never reach a stop, so every exit is a
-    # scale-out filled in parts by the volume cap (partially filled stop-market orders are exercised above
-    # once the venue supports them; see the report).
+    # scale-out filled in parts by the volume cap (stops filled in parts are in the random paths above).
     steps, wicks, volumes = data
     bars = _bars([s * side for s in steps], wicks, volumes)
     policy = Watched(ProtectionPolicy(CONFIG, D(2), fee_rate=D("0.001"), fixed_quantity=D(40)))
@@ -266,3 +265,15 @@ def test_losses_over_the_daily_limit_halt_entries_until_the_next_day() -> None:
     assert halts[:2] == [("halted", 7), ("active", 25)]  # the third stop fills in bar 7; bar 24 closes at 25h
     assert side.breakers.history[0].reason.startswith("daily loss reached the limit 3%")
     assert [t.exit_reason for t in result.trades] == ["stop"] * 5
+
+
+def test_a_stop_filled_in_parts_closes_the_whole_position() -> None:
+    rows = [(100, 100, 100, 100), (100, 100.5, 99.5, 100)] + [(97, 97.5, 96.5, 97)] * 5
+    o, h, l, c = (np.array(col, dtype=float) for col in zip(*rows))
+    volume = np.array([1e6, 1e6] + [40.0] * 5)  # a quarter of 40 per bar: the stop fills 10 at a time
+    bars = Bars(np.arange(len(rows), dtype=np.int64) * MINUTE, o, h, l, c, volume)
+    policy = Watched(ProtectionPolicy(CONFIG, D(2), fixed_quantity=D(40)))
+    result = run_backtest(EnterAt({"side": 1, "bars": (0,)}), bars, INSTRUMENT,
+                          VenueConfig(volume_participation=D("0.25")), policy, D(100_000))
+    assert [(t.exit_reason, t.quantity) for t in result.trades] == [("stop", D(10))] * 4
+    assert result.final_position.quantity == 0 and policy.inner.states == {}
