@@ -32,6 +32,7 @@ from tradeloom.trading.orders import (
     Side,
     TimeInForce,
 )
+from tradeloom.trading.positions import fold
 
 TINY = D("0.00000001")
 BIG = D("123456789.123456789")
@@ -305,3 +306,17 @@ def test_the_ledger_tells_its_url(tmp_path: Path) -> None:
         assert ledger.url == f"sqlite:///{tmp_path / 'ledger.sqlite'}"
     finally:
         ledger.close()
+
+
+def test_a_large_batch_keeps_its_order_and_skips_what_is_known(ledger: SqlLedger) -> None:
+    fills = [fill_of(f"f-{n}", Side.BUY if n % 2 == 0 else Side.SELL, "1", str(100 + n % 3), ts=n) for n in range(1200)]
+    ledger.record_fills(fills[:700])
+    assert ledger.record_fills(fills + fills[:5]) == 500  # repeats inside the batch count once
+    assert ledger.fills() == fills
+    assert ledger.positions()["BTCUSD"] == fold("BTCUSD", "USD", fills)
+
+
+def test_a_batch_that_contradicts_itself_is_refused(ledger: SqlLedger) -> None:
+    with pytest.raises(LedgerConflictError, match="f-1 appears twice in one batch"):
+        ledger.record_fills([fill_of("f-1", Side.BUY, "1", "100"), fill_of("f-1", Side.BUY, "1", "101")])
+    assert ledger.fills() == []

@@ -166,8 +166,35 @@ class SqlLedger(account_store.AccountRecords, run_store.BacktestRunRecords):
 
     def record_fills(self, fills: Iterable[Fill]) -> int:
         """Store many fills in one transaction (reconciliation), each as ``record_fill`` would; how many were new."""
+        batch: dict[str, Fill] = {}
+        for fill in fills:
+            if not isinstance(fill, Fill):
+                raise TypeError(f"a fill must be a Fill, got {type(fill).__name__}")
+            seen = batch.setdefault(fill.fill_id, fill)
+            if seen != fill:
+                raise LedgerConflictError(
+                    f"fill {fill.fill_id} appears twice in one batch, differently: {seen} and {fill}"
+                )
         with self._db.write() as connection:
-            return sum(self._store_fill(connection, fill) for fill in fills)
+            stored = self._stored_fills(connection, list(batch))
+            for fill_id, fill in batch.items():
+                if fill_id in stored and stored[fill_id] != fill:
+                    raise LedgerConflictError(
+                        f"fill {fill_id} is recorded as {stored[fill_id]}; the fill now reported under that id "
+                        f"differs: {fill}"
+                    )
+            new = [{"venue": self.venue, **fill_row(fill)} for fill_id, fill in batch.items() if fill_id not in stored]
+            if new:
+                connection.execute(insert(schema.fills), new)
+        return len(new)
+
+    def _stored_fills(self, connection: Connection, fill_ids: list[str]) -> dict[str, Fill]:
+        stored: dict[str, Fill] = {}
+        for start in range(0, len(fill_ids), 500):  # stay under the database's bound-parameter limit
+            chunk = fill_ids[start:start + 500]
+            query = select(schema.fills).where(schema.fills.c.venue == self.venue, schema.fills.c.fill_id.in_(chunk))
+            stored.update((row["fill_id"], fill_from_row(row)) for row in connection.execute(query).mappings())
+        return stored
 
     def _store_fill(self, connection: Connection, fill: Fill) -> bool:
         if not isinstance(fill, Fill):
