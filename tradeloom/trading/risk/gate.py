@@ -92,6 +92,10 @@ class RiskLimitsGate:
         self._entries: dict[str, Decimal] = {}
         self._heat_book = HeatBook()
         self._heat_seen: dict[str, tuple[Position, Decimal | None]] = {}
+        self._heat_positions: dict[str, Position] = {}
+        self._heat_stops: dict[str, Decimal] = {}
+        self._heat_version = -1
+        self._planned_version = 0
 
     def set_clusters(self, clusters: Mapping[str, frozenset[str]]) -> None:
         """Replace the correlation clusters (recomputed by the caller from recent returns)."""
@@ -127,8 +131,9 @@ class RiskLimitsGate:
         decision = self._heat(request, account, price)
         if decision.verdict is not Verdict.REFUSE:
             self._sent.append(account.ts)
-            if request.planned_stop is not None:
+            if request.planned_stop is not None and self._planned_stops.get(order.symbol) != request.planned_stop:
                 self._planned_stops[order.symbol] = request.planned_stop
+                self._planned_version += 1
         return decision
 
     def on_fill(self, fill: Fill, purpose: Purpose, account: AccountView) -> None:
@@ -158,6 +163,11 @@ class RiskLimitsGate:
         """
         book, seen = self._heat_book, self._heat_seen
         stops, planned = account.protective_stops, self._planned_stops
+        if (self._heat_version == self._planned_version and self._heat_positions == account.positions
+                and self._heat_stops == stops):
+            return book  # dict equality runs in C and short-cuts on identical values: nothing changed
+        self._heat_positions, self._heat_stops = dict(account.positions), dict(stops)
+        self._heat_version = self._planned_version
         for symbol, position in account.positions.items():
             stop = stops.get(symbol) or planned.get(symbol)
             last = seen.get(symbol)
