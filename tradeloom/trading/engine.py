@@ -7,9 +7,11 @@ engine as they happen; the engine never asks which kind of venue it has.
 Per bar, the engine reads the strategy's precomputed signal (signals are recomputed only
 when the venue reports a bar beyond those computed, which for a replayed history happens
 once), acts on it at the bar's close (orders fill from the next bar on), and, only while a
-position is open and only if the policy asks for it, calls the policy. A bar with no signal
-and no position costs two list lookups. Money is Decimal from the moment an order is made;
-floats are only read from the market data on the way in.
+position is open and only if the policy asks for it, calls the policy. The engine tells the
+venue which bar it next needs to hear about (the next signal, or every bar while a watching
+policy manages a position); the venue still matches orders on every bar, so a bar with no
+signal and nothing resting costs next to nothing. Money is Decimal from the moment an order
+is made; floats are only read from the market data on the way in.
 """
 
 from __future__ import annotations

@@ -55,7 +55,7 @@ class Venue(Protocol):
         ...
 
     def pump(self) -> bool:
-        """Deliver the next market event (and what it causes); False when the session has no more."""
+        """Process market events up to the next one the listener wants and report it; False when the session ends."""
         ...
 
     def submit(self, order: Order) -> None:

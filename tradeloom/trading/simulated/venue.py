@@ -6,6 +6,8 @@ import bisect
 from decimal import Decimal
 from typing import Sequence
 
+import numpy as np
+
 from tradeloom.errors import RejectedError
 from tradeloom.trading.events import (
     Fill,
@@ -20,7 +22,7 @@ from tradeloom.trading.instrument import Instrument, InstrumentKind
 from tradeloom.trading.orders import Liquidity as Liq
 from tradeloom.trading.orders import Order, OrderStatus, OrderType, Side
 from tradeloom.trading.simulated.config import VenueConfig
-from tradeloom.trading.simulated.market import BookSnapshot, Quotes, bar_open, bar_rest, book_point, quote_point
+from tradeloom.trading.simulated.market import INF, BookSnapshot, Quotes, bar_open, bar_rest, book_point, quote_point
 from tradeloom.trading.simulated.matching import MatchingEngine, Working
 from tradeloom.trading.strategies.base import Bars
 from tradeloom.trading.venue import VenueListener
@@ -93,33 +95,43 @@ class SimulatedVenue(MatchingEngine):
             return self._pump_tick()
         listener, n, low, high = self._listener, self._n, self._l, self._h
         working, pending = self.working, self.pending  # mutated in place, never replaced
-        if self._dirty:
-            self.thresholds()
-        down, up, interest = self._down, self._up, self._interest
         t = self._t
         while True:
-            t += 1
+            if self._dirty:
+                self.thresholds()
+            down, up, interest = self._down, self._up, self._interest
+            # Skip straight to the first bar that reaches a resting order, or to the bar the
+            # listener wants; with nothing working the thresholds are -inf/+inf and no bar does.
+            t = t + 1 if pending else self._first_reaching(t + 1, min(interest, n), down, up)
             if t >= n:
                 self._t = n - 1
                 return False
-            # Only a bar that reaches a resting order's price, or pending arrivals, needs matching;
-            # with nothing working the thresholds are -inf/+inf and no bar does.
-            if pending or low[t] <= down or high[t] >= up:
-                if working or pending:
-                    self._t = t
-                    events = self._events
-                    self._match_bar(t)
-                    if self._events != events and listener is not None:
-                        self._interest = listener.next_bar_of_interest(self.symbol, t - 1)
-                    if self._dirty:
-                        self.thresholds()
-                    down, up, interest = self._down, self._up, self._interest
-            if t >= interest:
+            if (working or pending) and (pending or low[t] <= down or high[t] >= up):
+                self._t = t
+                events = self._events
+                self._match_bar(t)
+                if self._events != events and listener is not None:
+                    self._interest = listener.next_bar_of_interest(self.symbol, t - 1)
+            if t >= self._interest:
                 self._t = t
                 if listener is not None:
                     listener.on_market_data(self.symbol, t)
                     self._interest = listener.next_bar_of_interest(self.symbol, t)
                 return True
+
+    def _first_reaching(self, start: int, stop: int, down: float, up: float) -> int:
+        """The first bar in [start, stop) whose low is at or below ``down`` or high at or above ``up``; else stop."""
+        if down == -INF and up == INF:
+            return stop
+        if stop - start <= 32:
+            low, high = self._l, self._h
+            for i in range(start, stop):
+                if low[i] <= down or high[i] >= up:
+                    return i
+            return stop
+        b = self._bars
+        hits = np.flatnonzero((b.low[start:stop] <= down) | (b.high[start:stop] >= up))  # type: ignore[union-attr]
+        return start + int(hits[0]) if len(hits) else stop
 
     def _pump_tick(self) -> bool:
         t = self._t + 1
