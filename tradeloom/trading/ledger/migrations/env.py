@@ -9,14 +9,20 @@ from __future__ import annotations
 
 from alembic import context
 
-connection = context.config.attributes.get("connection")
-if connection is None:
-    raise RuntimeError("ledger migrations run through tradeloom.trading.ledger.migrate.upgrade, with its connection")
 
-context.configure(
-    connection=connection,
-    version_table=context.config.attributes["version_table"],
-    render_as_batch=True,
-)
-with context.begin_transaction():
-    context.run_migrations()
+def run_migrations() -> None:
+    """Run the pending revisions on the connection the caller passed in the config's attributes."""
+    connection = context.config.attributes.get("connection")
+    if connection is None:
+        raise RuntimeError("ledger migrations run through tradeloom.trading.ledger.migrate.upgrade, with its connection")
+    context.configure(
+        connection=connection,
+        version_table=context.config.attributes["version_table"],
+        render_as_batch=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+if __name__ != "tradeloom.trading.ledger.migrations.env":  # alembic executes this file; a plain import does nothing
+    run_migrations()
