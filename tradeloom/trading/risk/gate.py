@@ -133,7 +133,9 @@ class RiskLimitsGate:
             self._sent.append(account.ts)
             if request.planned_stop is not None and self._planned_stops.get(order.symbol) != request.planned_stop:
                 self._planned_stops[order.symbol] = request.planned_stop
-                self._planned_version += 1
+                held = account.positions.get(order.symbol)
+                if held is not None and held.quantity != 0 and order.symbol not in account.protective_stops:
+                    self._planned_version += 1  # the planned stop stands in for a missing working stop
         return decision
 
     def on_fill(self, fill: Fill, purpose: Purpose, account: AccountView) -> None:
