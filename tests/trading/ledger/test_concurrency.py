@@ -60,7 +60,8 @@ def test_readers_read_while_a_write_is_in_flight_and_a_second_writer_queues(ledg
                 "INSERT INTO trading_state (key, value, reason, updated_ns) VALUES ('breaker', 'halted', 'test', 1)")
             assert [fill.fill_id for fill in dashboard.fills()] == ["f-1"]  # not blocked by the open write
             assert dashboard.get_state("breaker") is None  # and does not see it before commit
-            queued = threading.Thread(target=live.record_fill, args=(fill_of("f-2", Side.SELL, "1", "110"),), daemon=True)
+            late_fill = fill_of("f-2", Side.SELL, "1", "110")
+            queued = threading.Thread(target=live.record_fill, args=(late_fill,), daemon=True)
             queued.start()
             queued.join(0.3)
             assert queued.is_alive(), "a second writer should wait for the lock, not fail or skip it"

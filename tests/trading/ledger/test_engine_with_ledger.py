@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal as D
 
 import pytest
@@ -12,11 +13,13 @@ from tests.trading.venue_support import bars, btc
 from tradeloom.trading.backtest import BacktestResult, run_backtest
 from tradeloom.trading.clock import BacktestClock
 from tradeloom.trading.events import OrderCanceled, OrderSubmitted
-from tradeloom.trading.ledger import SqlLedger
+from tradeloom.trading.ledger import BacktestRun, BacktestTrade, SqlLedger, from_ns
+from tradeloom.trading.metrics import TradeRecord
 from tradeloom.trading.orders import OrderStatus, Purpose
 from tradeloom.trading.policy import FixedStopTakeProfit
 from tradeloom.trading.simulated import FeeSchedule, VenueConfig
 
+T_RUN = datetime(2026, 11, 21, 18, 0, tzinfo=UTC)
 HEAD = ((100, 100, 100, 100), (100, 101, 99, 100), (100, 101, 99.5, 100.5))  # entry signal at 1, filled at 2's open
 
 
@@ -59,3 +62,20 @@ def test_a_restart_mid_trade_finds_the_open_bracket_and_the_position(ledger_url:
         position = restarted.positions()["BTCUSD"]
         assert position == result.final_position
         assert (position.quantity, position.average_entry, position.fees) == (D("1"), D("100"), D("0.1"))
+
+
+def test_a_backtest_and_its_trades_come_back_as_the_metrics_module_reads_them(ledger: SqlLedger) -> None:
+    result = _run(ledger, (97, 97.5, 96, 97))  # a gap through the stop
+    trades = tuple(
+        BacktestTrade(t.symbol, t.side, t.quantity, from_ns(t.entry_ts), t.entry_price, from_ns(t.exit_ts),
+                      t.exit_price, t.pnl, t.fees, t.exit_reason)
+        for t in result.trades
+    )
+    run = BacktestRun("bt-1", "scripted", {"stop_pct": D("2"), "take_profit_pct": D("4")}, "BTCUSD", "1m",
+                      from_ns(int(result.ts[0])), from_ns(int(result.ts[-1])), "0.1.0",
+                      {"final_equity": result.final_equity, "trades": len(result.trades)}, T_RUN, trades)
+    ledger.record_backtest_run(run)
+    stored = ledger.backtest_run("bt-1")
+    assert stored is not None and stored.metrics["final_equity"] == D("99996.803")
+    assert [TradeRecord.from_ledger(trade) for trade in stored.trades] == result.trades
+    assert stored.trades[0].pnl == D("-3.197") and stored.trades[0].exit_reason == "stop"

@@ -30,7 +30,9 @@ _venues = itertools.count()
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(draws=fills_strategy)
-def test_stored_fills_fold_to_the_domain_position(ledger_url: str, draws: list[tuple[Side, Decimal, Decimal, Decimal, str]]) -> None:
+def test_stored_fills_fold_to_the_domain_position(
+    ledger_url: str, draws: list[tuple[Side, Decimal, Decimal, Decimal, str]]
+) -> None:
     venue = f"v{next(_venues)}"  # one file for the test, a fresh venue per example
     fills = [
         Fill(f"f{n}", f"c{n}", f"x{n}", symbol, side, price, quantity, fee, "USD", Liquidity.MAKER, n)

@@ -69,7 +69,8 @@ def test_a_process_killed_without_closing_loses_nothing(ledger_url: str, tmp_pat
         _trade_some(ledger)
         os._exit(9)  # no close, no checkpoint: what a crash leaves
     """)
-    result = subprocess.run([sys.executable, "-c", program], cwd=REPO, capture_output=True, text=True, timeout=120, check=False)
+    result = subprocess.run([sys.executable, "-c", program], cwd=REPO, capture_output=True, text=True, timeout=120,
+                            check=False)
     assert result.returncode == 9, result.stderr
     assert (tmp_path / "ledger.sqlite-wal").exists()  # the writes are in the WAL, not yet checkpointed
     with SqlLedger(url, venue="sim") as recovered:

@@ -14,7 +14,7 @@ def run_migrations() -> None:
     """Run the pending revisions on the connection the caller passed in the config's attributes."""
     connection = context.config.attributes.get("connection")
     if connection is None:
-        raise RuntimeError("ledger migrations run through tradeloom.trading.ledger.migrate.upgrade, with its connection")
+        raise RuntimeError("ledger migrations run through tradeloom.trading.ledger.migrate.upgrade (with a connection)")
     context.configure(
         connection=connection,
         version_table=context.config.attributes["version_table"],
