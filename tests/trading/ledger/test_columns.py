@@ -33,6 +33,7 @@ def test_any_finite_decimal_comes_back_digit_for_digit(ledger: SqlLedger, values
     assert [value.as_tuple() for value in read] == [value.as_tuple() for value in values]
 
 
+@settings(deadline=None)  # pure computation, but the CI machine may be busy
 @given(moment=aware_datetimes)
 def test_an_aware_datetime_round_trips_through_nanoseconds(moment: datetime) -> None:
     back = from_ns(utc_ns(moment))
@@ -40,11 +41,13 @@ def test_an_aware_datetime_round_trips_through_nanoseconds(moment: datetime) -> 
     assert back == moment.astimezone(UTC) and back.tzinfo is UTC
 
 
+@settings(deadline=None)
 @given(ns=st.integers(0, 2**62))
 def test_nanoseconds_come_back_to_the_microsecond(ns: int) -> None:
     assert utc_ns(from_ns(ns)) == ns - ns % 1000
 
 
+@settings(deadline=None)
 @given(value=st.recursive(
     st.none() | st.booleans() | st.integers() | st.text() | finite_decimals,
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
