@@ -56,7 +56,7 @@ class RiskSettings(BaseSettings):
     liquidity_target_notional: Decimal = Field(Decimal(50_000), gt=0, description="Depth (quote) in the band that scores 1.")
     min_liquidity_score: Decimal = Field(Decimal("0.3"), ge=0, le=1, description="Below this score market orders are avoided.")
     chase_daily_limit: int = Field(3, ge=0, description="Chase buys into surges allowed per UTC day.")
-    chase_max_pct: Decimal = Field(Decimal("1.5"), gt=0, description="A chase buy at most this percent above the surge start.")
+    chase_max_pct: Decimal = Field(Decimal(5), gt=0, description="A chase buy at most this percent above the surge start (a sell: below).")
     chase_cooldown_seconds: int = Field(900, ge=0, description="Seconds between chase buys of one symbol.")
     surge_min_change_pct: float = Field(3.0, gt=0, description="Price rise over 5 bars that makes a surge.")
     surge_min_volume_multiple: float = Field(3.0, gt=0, description="Volume over its 50-bar mean that makes a surge.")

@@ -96,7 +96,7 @@ def test_dynamic_stop_from_atr_when_bars_are_known() -> None:
             return BarArrays([101.0] * n, [99.0] * n, [100.0] * n, [1.0] * n)  # ATR 2
 
     config = replace(NO_CONDITIONAL, dynamic_stop=DynamicStopConfig(atr_multiplier=D(3)))
-    plan = ProtectionPolicy(config, D(5), bars=Bars(), fixed_quantity=D(1)).plan_entry(_request())
+    plan = ProtectionPolicy(config, D(5), bars=Bars(), fixed_quantity=D(1), clock=BacktestClock(0)).plan_entry(_request())
     assert plan is not None and plan.planned_stop == D(94) and plan.reason == "fixed size; stop from atr"
 
 
@@ -128,7 +128,7 @@ def test_the_conditional_exit_records_its_conditions() -> None:
 
     config = RiskConfig(conditional_exit=ConditionalExitConfig(min_conditions=3))
     policy = ProtectionPolicy(replace(config, protection=replace(config.protection, scaled_exits_enabled=False)),
-                              D(20), bars=Bars(), fixed_quantity=D(1))
+                              D(20), bars=Bars(), fixed_quantity=D(1), clock=BacktestClock(0))
     policy.plan_entry(_request())
     policy.on_fill(_state(Side.BUY, "1"), _fill(Side.BUY, "1"), Purpose.ENTRY)
     intents = policy.on_market_data(_state(Side.BUY, "1", high=112.2, low=111.8, close=112))
@@ -147,3 +147,28 @@ def test_the_kill_switch_is_obeyed_on_the_next_bar(tmp_path) -> None:  # type: i
     switch.engage("stop everything", "ops", 5)
     assert policy.on_market_data(_state(Side.BUY, "4", high=101)) == [
         CancelEntries("halted: kill switch: stop everything (by ops)")]
+
+
+def test_entries_into_a_surge_are_chase_validated() -> None:
+    from tradeloom.trading.risk.execution.surge import SurgeConfig
+
+    closes = [100.0] * 50 + [101.0, 102.0, 103.0, 104.0, 104.0]  # +4% in five bars
+    volumes = [1000.0] * 50 + [4000.0] * 5  # on four times the volume
+
+    class Bars:
+        def recent(self, symbol: str, count: int) -> BarArrays:
+            return BarArrays([c + 0.5 for c in closes][-count:], [c - 0.5 for c in closes][-count:], closes[-count:],
+                             volumes[-count:])
+
+    clock = BacktestClock(0)
+    config = replace(NO_CONDITIONAL, surge=SurgeConfig(max_chase_pct=D(5), daily_limit=1),
+                     dynamic_stop=DynamicStopConfig(enabled=False))
+    policy = ProtectionPolicy(config, D(5), bars=Bars(), fixed_quantity=D(1), clock=clock)
+    at = lambda price: replace(_request(), reference_price=D(price))  # noqa: E731
+    assert policy.plan_entry(at("106")) is None  # 6% above the surge start
+    assert policy.skipped_entries[-1] == (0, "XYZUSD", "chase refused: price is 6.00% above the surge start 100.0, more than 5%")
+    plan = policy.plan_entry(at("104"))
+    assert plan is not None and plan.reason.endswith("chase 1 of 1 today, 4.00% from the surge start")
+    assert policy.plan_entry(at("104")) is None  # cooldown for the symbol, and the daily limit
+    short = policy.plan_entry(replace(_request(Side.SELL), reference_price=D(104)))
+    assert short is not None and "chase" not in short.reason  # a rise is no surge to chase for a short

@@ -1,4 +1,4 @@
-"""The full position-management policy: sizing and dynamic stop on entry; breakeven, trailing ladder,
+"""The full position-management policy: sizing, dynamic stop and chase validation on entry; breakeven, trailing ladder,
 scale-outs, conditional exit and breaker reactions while a position is open.
 
 It implements ``tradeloom.trading.policy.PositionPolicy`` on top of ``ProtectionState`` (one
@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol, runtime_checkable
 
+from tradeloom.trading.clock import Clock
 from tradeloom.trading.events import Fill
 from tradeloom.trading.instrument import Instrument
 from tradeloom.trading.orders import Purpose, Side
@@ -34,6 +35,7 @@ from tradeloom.trading.risk.breakers import CircuitBreakers, TradingState
 from tradeloom.trading.risk.conditional_exit import evaluate_conditional_exit, exit_signals
 from tradeloom.trading.risk.config import RiskConfig
 from tradeloom.trading.risk.dynamic_stop import ExcursionHistory, NoExcursionHistory, initial_stop_distance, stop_price
+from tradeloom.trading.risk.execution.surge import ChaseGuard, detect_surge
 from tradeloom.trading.risk.protection import PositionSide, ProtectionState, round_trip_fee_offset
 from tradeloom.trading.risk.sizing import TradeStats, position_size
 
@@ -88,6 +90,7 @@ class ProtectionPolicy:
         trade_stats: TradeStats | None = None,
         fixed_quantity: Decimal | None = None,
         instruments: Mapping[str, Instrument] | None = None,
+        clock: Clock | None = None,
     ) -> None:
         if not ZERO < base_stop_pct < HUNDRED:
             raise ValueError(f"base stop must be in (0, 100) percent, got {base_stop_pct}")
@@ -96,6 +99,12 @@ class ProtectionPolicy:
         self.bars: BarWindow = bars if bars is not None else NoBars()
         self.excursions: ExcursionHistory = excursions if excursions is not None else NoExcursionHistory()
         self.instruments: dict[str, Instrument] = dict(instruments or {})
+        if clock is None and breakers is not None:
+            clock = breakers.clock
+        if bars is not None and clock is None:
+            raise ValueError("a policy that sees bars validates chases per day: pass clock= or breakers=")
+        self.chase_guard = ChaseGuard(config.surge, clock) if clock is not None else None
+        self.skipped_entries: list[tuple[int, str, str]] = []  # (ts, symbol, why) of entries not made
         self.states: dict[str, ProtectionState] = {}
         self._distance: dict[str, Decimal] = {}
         self._seen_changes = 0
@@ -110,9 +119,19 @@ class ProtectionPolicy:
                 return None
         side, instrument, reference = _side(request.side), request.instrument, request.reference_price
         self.instruments[request.symbol] = instrument
+        surge_config = self.config.surge
+        window = self.bars.recent(request.symbol, max(self.config.dynamic_stop.long_run_period, surge_config.history) + 1)
+        chase = ""
+        if window is not None and len(window.closes) > surge_config.history:
+            surge = detect_surge(surge_config, window.closes, window.volumes, side.sign)
+            if surge is not None and self.chase_guard is not None:
+                verdict = self.chase_guard.validate(request.symbol, reference, surge, side.sign)
+                if not verdict.allowed:
+                    self.skipped_entries.append((request.ts, request.symbol, f"chase refused: {verdict.reason}"))
+                    return None
+                chase = f"; {verdict.reason}"
         base = reference * self.base_stop_pct / HUNDRED
         distance, source = base, "base"
-        window = self.bars.recent(request.symbol, self.config.dynamic_stop.long_run_period + 1)
         if self.config.dynamic_stop.enabled and window is not None and len(window.closes) > self.config.dynamic_stop.atr_period:
             excursions = self.excursions.adverse_excursions(request.symbol, side, {"confidence": request.confidence})
             chosen = initial_stop_distance(self.config.dynamic_stop, base, window.highs, window.lows, window.closes,
@@ -127,7 +146,7 @@ class ProtectionPolicy:
         if quantity <= 0:
             return None
         self._distance[request.symbol] = (reference - stop) * side.sign
-        return EntryPlan(quantity, stop, f"{sizing}; stop from {source}")
+        return EntryPlan(quantity, stop, f"{sizing}; stop from {source}{chase}")
 
     def on_fill(self, state: PositionState, fill: Fill, purpose: Purpose) -> Sequence[Intent]:
         """Start protection on the entry fill; account exits; forget a closed position."""

@@ -97,7 +97,7 @@ def test_surges_need_both_price_and_volume() -> None:
 
 def test_chase_validation_distance_cooldown_and_daily_limit() -> None:
     clock = BacktestClock(0)
-    guard = ChaseGuard(SurgeConfig(cooldown_s=900, daily_limit=2), clock)
+    guard = ChaseGuard(SurgeConfig(max_chase_pct=D("1.5"), cooldown_s=900, daily_limit=2), clock)
     surge = Surge(100.0, 4.0, 3.5)
     far = guard.validate("BTC", D("101.6"), surge)
     assert far == guard.validate("BTC", D("101.6"), surge) and not far.allowed
@@ -122,3 +122,16 @@ def test_the_chosen_method_becomes_an_order_with_its_reason() -> None:
     assert order.reason == "scale_out_2R; post-only: SELL_USE_POST_ONLY is on"
     market = select_order_method(ExecutionConfig(target_depth_notional=D(4000)), BOOK, Side.BUY, D(5), TICK)
     assert order_from_choice(market, "c2", "XYZ", Side.BUY, D(5)).order_type is OrderType.MARKET
+
+
+def test_a_drop_is_a_surge_for_a_sell() -> None:
+    closes = [100.0] * 50 + [100.0 - 4.0 * i / 5 for i in range(1, 6)]
+    volumes = [1000.0] * 50 + [3500.0] * 5
+    assert detect_surge(SurgeConfig(), closes, volumes, direction=1) is None
+    drop = detect_surge(SurgeConfig(), closes, volumes, direction=-1)
+    assert drop is not None and drop.change_pct == pytest.approx(4.0)
+    guard = ChaseGuard(SurgeConfig(max_chase_pct=D(5)), BacktestClock(0))
+    assert guard.validate("X", D(94), drop, direction=-1).reason == "price is 6.00% below the surge start 100.0, more than 5%"
+    assert guard.validate("X", D(96), drop, direction=-1).allowed
+    with pytest.raises(ValueError, match="direction"):
+        detect_surge(SurgeConfig(), closes, volumes, direction=0)

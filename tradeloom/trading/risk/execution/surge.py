@@ -23,7 +23,7 @@ class SurgeConfig:
     history: int = 50
     min_change_pct: float = 3.0
     min_volume_multiple: float = 3.0
-    max_chase_pct: Decimal = Decimal("1.5")
+    max_chase_pct: Decimal = Decimal(5)
     cooldown_s: int = 900
     daily_limit: int = 3
 
@@ -45,15 +45,20 @@ class Surge:
     volume_multiple: float
 
 
-def detect_surge(config: SurgeConfig, closes: Sequence[float], volumes: Sequence[float]) -> Surge | None:
-    """A price and volume spike on the last ``window`` bars against the ``history`` before them, or None."""
+def detect_surge(config: SurgeConfig, closes: Sequence[float], volumes: Sequence[float], direction: int = 1) -> Surge | None:
+    """A price and volume spike on the last ``window`` bars against the ``history`` before them, or None.
+
+    ``direction`` +1 looks for a rise (chasing a buy), -1 for a drop (chasing a sell), mirrored.
+    """
+    if direction not in (1, -1):
+        raise ValueError(f"surge direction must be +1 or -1, got {direction}")
     close, volume = np.asarray(closes, dtype=float), np.asarray(volumes, dtype=float)
     if len(close) != len(volume):
         raise ValueError("closes and volumes must have the same length")
     if len(close) < config.history + 1:
         raise ValueError(f"surge detection needs {config.history + 1} bars, got {len(close)}")
     start = close[-config.window - 1]
-    change = (close[-1] - start) / start * 100
+    change = (close[-1] - start) / start * 100 * direction
     normal = volume[-config.history - 1:-config.window - 1].mean()
     recent = volume[-config.window:].mean()
     multiple = recent / normal if normal > 0 else float("inf")
@@ -79,16 +84,17 @@ class ChaseGuard:
         self._day = -1
         self._today = 0
 
-    def validate(self, symbol: str, price: Decimal, surge: Surge) -> ChaseDecision:
-        """Check a chase of ``surge`` at ``price``; an allowed chase is counted."""
+    def validate(self, symbol: str, price: Decimal, surge: Surge, direction: int = 1) -> ChaseDecision:
+        """Check a chase of ``surge`` at ``price`` (``direction`` -1: a sell into a drop); an allowed chase is counted."""
         now = self.clock.now_ns()
         if now // DAY_NS != self._day:
             self._day, self._today = now // DAY_NS, 0
         start = Decimal(repr(surge.start_price))
-        distance = (price - start) * HUNDRED / start
+        distance = (price - start) * direction * HUNDRED / start
         cap = self.config.max_chase_pct
         if distance > cap:
-            return ChaseDecision(False, f"price is {distance:.2f}% above the surge start {start}, more than {cap}%")
+            where = "above" if direction > 0 else "below"
+            return ChaseDecision(False, f"price is {distance:.2f}% {where} the surge start {start}, more than {cap}%")
         last = self._last.get(symbol)
         if last is not None and now - last < self.config.cooldown_s * SECOND_NS:
             wait = (last + self.config.cooldown_s * SECOND_NS - now) // SECOND_NS
@@ -97,4 +103,4 @@ class ChaseGuard:
             return ChaseDecision(False, f"daily chase limit {self.config.daily_limit} reached")
         self._last[symbol] = now
         self._today += 1
-        return ChaseDecision(True, f"chase {self._today} of {self.config.daily_limit} today, {distance:.2f}% above the surge start")
+        return ChaseDecision(True, f"chase {self._today} of {self.config.daily_limit} today, {distance:.2f}% from the surge start")
