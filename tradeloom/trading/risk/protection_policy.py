@@ -116,6 +116,8 @@ class ProtectionPolicy:
         if self.breakers is not None:
             self.breakers.update(request.equity)  # a new day or a released switch shows here first
             if not self.breakers.allows_entries:
+                self.skipped_entries.append((request.ts, request.symbol,
+                                             f"trading state {self.breakers.state.value}: {self.breakers.reason}"))
                 return None
         side, instrument, reference = _side(request.side), request.instrument, request.reference_price
         self.instruments[request.symbol] = instrument
@@ -144,6 +146,7 @@ class ProtectionPolicy:
             size = position_size(self.config.sizing, request.equity, reference, stop, instrument.lot_size, self.trade_stats)
             quantity, sizing = size.quantity, f"risk {size.risk_pct:.2f}% bound by {size.binding}"
         if quantity <= 0:
+            self.skipped_entries.append((request.ts, request.symbol, f"size rounds to nothing ({sizing})"))
             return None
         self._distance[request.symbol] = (reference - stop) * side.sign
         return EntryPlan(quantity, stop, f"{sizing}; stop from {source}{chase}")
