@@ -122,3 +122,10 @@ def test_metrics_that_json_cannot_hold_are_refused(ledger: SqlLedger) -> None:
     with pytest.raises(ValueError, match="backtest run run-1 metrics cannot be stored"):
         ledger.record_backtest_run(_run(metrics={"curve": object()}))
     assert ledger.backtest_runs() == []
+
+
+def test_a_trade_reason_longer_than_its_column_is_refused(ledger: SqlLedger) -> None:
+    trade = BacktestTrade("EURUSD", Side.BUY, D("1"), T0, D("1"), T0, D("1"), D("0"), D("0"), "r" * 65)
+    with pytest.raises(ValueError, match="backtest run run-1 trade 0: exit_reason is 65 characters long"):
+        ledger.record_backtest_run(_run(trades=(trade,)))
+    assert ledger.backtest_runs() == []

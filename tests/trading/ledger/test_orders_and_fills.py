@@ -323,3 +323,14 @@ def test_a_batch_that_contradicts_itself_is_refused(ledger: SqlLedger) -> None:
     with pytest.raises(LedgerConflictError, match="f-1 appears twice in one batch"):
         ledger.record_fills([fill_of("f-1", Side.BUY, "1", "100"), fill_of("f-1", Side.BUY, "1", "101")])
     assert ledger.fills() == []
+
+
+def test_a_text_longer_than_its_column_is_refused_on_sqlite_as_postgresql_would(ledger: SqlLedger) -> None:
+    long_id = "c" * 129
+    with pytest.raises(ValueError, match=f"order {long_id}: client_order_id is 129 characters long, .* at most 128"):
+        ledger.record_order(limit_order(long_id))
+    with pytest.raises(ValueError, match="fill f-1: fee_currency is 17 characters long"):
+        ledger.record_fill(fill_of("f-1", Side.BUY, "1", "100", fee_currency="U" * 17))
+    with pytest.raises(ValueError, match="fill f-2: symbol is 65 characters long"):
+        ledger.record_fills([fill_of("f-2", Side.BUY, "1", "100", symbol="S" * 65)])
+    assert ledger.orders() == [] and ledger.fills() == []

@@ -55,6 +55,7 @@ class AccountRecords:
         """Set the trading-state switch ``key`` (shared by every venue) to ``value``, saying why and when."""
         entry = StateEntry(key, value, reason, at)
         values = {"value": entry.value, "reason": entry.reason, "updated_ns": utc_ns(entry.updated_at)}
+        schema.checked(schema.trading_state, {"key": key, **values}, "trading state")
         with self._db.write() as connection:
             exists = connection.execute(
                 select(schema.trading_state.c.key).where(schema.trading_state.c.key == key)

@@ -96,8 +96,12 @@ class BacktestRunRecords:
         """Store ``run`` and its trades, return its id; the same run again is a no-op, another a LedgerConflictError."""
         if not isinstance(run, BacktestRun):
             raise TypeError(f"record_backtest_run needs a BacktestRun, got {type(run).__name__}")
-        values = _run_values(run)
-        trades = [_trade_values(run.run_id, seq, trade) for seq, trade in enumerate(run.trades)]
+        label = f"backtest run {run.run_id}"
+        values = schema.checked(schema.backtest_runs, _run_values(run), label)
+        trades = [
+            schema.checked(schema.backtest_trades, _trade_values(run.run_id, seq, trade), f"{label} trade {seq}")
+            for seq, trade in enumerate(run.trades)
+        ]
         with self._db.write() as connection:
             stored = _load_run(connection, run.run_id)
             if stored is not None:

@@ -6,6 +6,9 @@ here always comes with a new migration.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -147,5 +150,18 @@ backtest_trades = Table(
     Column("exit_price", ExactDecimal),
     Column("pnl", ExactDecimal),
     Column("fees", ExactDecimal, nullable=False),
-    Column("exit_reason", String(32), nullable=False),
+    Column("exit_reason", String(64), nullable=False),
 )
+
+
+def checked(table: Table, values: Mapping[str, Any], label: str) -> Mapping[str, Any]:
+    """``values`` for a row of ``table``; ValueError naming the column if a text is longer than it holds.
+
+    PostgreSQL refuses such a text and SQLite stores it, so the ledger checks for both.
+    """
+    for name, value in values.items():
+        if isinstance(value, str):
+            length = getattr(table.c[name].type, "length", None)
+            if length is not None and len(value) > length:
+                raise ValueError(f"{label}: {name} is {len(value)} characters long, the ledger holds at most {length}")
+    return values

@@ -90,7 +90,7 @@ class SqlLedger(account_store.AccountRecords, run_store.BacktestRunRecords):
 
     def record_order(self, order: Order) -> None:
         """Store ``order`` as it is now: insert it, or move its stored record along the lifecycle table."""
-        values = order_row(order)
+        values = schema.checked(schema.orders, order_row(order), f"order {order.client_order_id}")
         now = self._clock.now_ns()
         with self._db.write() as connection:
             query = select(schema.orders).where(self._order_key(order.client_order_id)).with_for_update()
@@ -136,6 +136,7 @@ class SqlLedger(account_store.AccountRecords, run_store.BacktestRunRecords):
         kind = event_kind(event)
         row = {"venue": self.venue, "client_order_id": event.client_order_id, "kind": kind, "ts": int(event.ts),
                "payload": event_payload(event)}
+        schema.checked(schema.order_events, row, f"{type(event).__name__} of order {event.client_order_id}")
         with self._db.write() as connection:
             known = connection.execute(
                 select(schema.orders.c.status).where(self._order_key(event.client_order_id))
@@ -183,7 +184,10 @@ class SqlLedger(account_store.AccountRecords, run_store.BacktestRunRecords):
                         f"fill {fill_id} is recorded as {stored[fill_id]}; the fill now reported under that id "
                         f"differs: {fill}"
                     )
-            new = [{"venue": self.venue, **fill_row(fill)} for fill_id, fill in batch.items() if fill_id not in stored]
+            new = [
+                schema.checked(schema.fills, {"venue": self.venue, **fill_row(fill)}, f"fill {fill_id}")
+                for fill_id, fill in batch.items() if fill_id not in stored
+            ]
             if new:
                 connection.execute(insert(schema.fills), new)
         return len(new)
@@ -199,7 +203,7 @@ class SqlLedger(account_store.AccountRecords, run_store.BacktestRunRecords):
     def _store_fill(self, connection: Connection, fill: Fill) -> bool:
         if not isinstance(fill, Fill):
             raise TypeError(f"a fill must be a Fill, got {type(fill).__name__}")
-        values = {"venue": self.venue, **fill_row(fill)}
+        values = schema.checked(schema.fills, {"venue": self.venue, **fill_row(fill)}, f"fill {fill.fill_id}")
         if connection.dialect.name in ("sqlite", "postgresql"):
             dialect_insert = sqlite.insert if connection.dialect.name == "sqlite" else postgresql.insert
             statement = dialect_insert(schema.fills).values(**values)
@@ -252,7 +256,9 @@ class SqlLedger(account_store.AccountRecords, run_store.BacktestRunRecords):
 
     def record_instrument(self, instrument: Instrument) -> None:
         """Store ``instrument`` (replacing what was stored for its symbol: venues change their rules)."""
-        values = {"venue": self.venue, **instrument_row(instrument)}
+        values = schema.checked(
+            schema.instruments, {"venue": self.venue, **instrument_row(instrument)}, f"instrument {instrument.symbol}"
+        )
         key = and_(schema.instruments.c.venue == self.venue, schema.instruments.c.symbol == instrument.symbol)
         with self._db.write() as connection:
             if connection.execute(select(schema.instruments.c.symbol).where(key)).first() is None:

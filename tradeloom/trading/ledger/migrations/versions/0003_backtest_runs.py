@@ -46,7 +46,7 @@ def upgrade() -> None:
         sa.Column("exit_price", DECIMAL),
         sa.Column("pnl", DECIMAL),
         sa.Column("fees", DECIMAL, nullable=False),
-        sa.Column("exit_reason", sa.String(32), nullable=False),
+        sa.Column("exit_reason", sa.String(64), nullable=False),
         sa.PrimaryKeyConstraint("run_id", "seq", name="pk_backtest_trades"),
         sa.ForeignKeyConstraint(["run_id"], ["backtest_runs.run_id"], name="fk_backtest_trades_run"),
     )
