@@ -7,11 +7,22 @@ from decimal import Decimal as D
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tradeloom.trading.clock import BacktestClock
 from tradeloom.trading.ledger.sql_ledger import SqlLedger
 from tradeloom.trading.risk.breakers import BreakerConfig, CircuitBreakers, TradingState
-from tradeloom.trading.risk.stored_state import StateStore, StoredKillSwitch, load_breakers, save_breakers
+from tradeloom.trading.risk.protection import PositionSide, ProtectionState
+from tradeloom.trading.risk.protection_rules import ProtectionConfig
+from tradeloom.trading.risk.stored_state import (
+    StateStore,
+    StoredKillSwitch,
+    load_breakers,
+    load_protection,
+    save_breakers,
+    save_protection,
+)
 
 HOUR = 3600 * 10**9
 DAY1 = 20_000 * 24 * HOUR
@@ -72,3 +83,33 @@ def test_a_tripped_daily_limit_survives_a_restart(tmp_path: Path) -> None:
         assert not load_breakers(CircuitBreakers(BreakerConfig(), clock), empty)
     finally:
         empty.close()
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(prices=st.lists(st.integers(-300, 600), min_size=1, max_size=30), side=st.sampled_from(list(PositionSide)))
+def test_protection_continues_exactly_after_a_restart(tmp_path: Path, prices: list[int], side: PositionSide) -> None:
+    config = ProtectionConfig()
+    state = ProtectionState(config, side, D(100), D(100) - side.sign * D(5), D(8), D("0.01"), D(1), D("0.2"))
+    for ticks in prices[: len(prices) // 2]:
+        state.on_price(D(100) + side.sign * D(ticks) / 100)
+    ledger = SqlLedger(f"sqlite:///{tmp_path / 'protection.sqlite'}")
+    try:
+        save_protection({"P1": state}, ledger, DAY1)
+        restored = load_protection(config, ledger)["P1"]
+    finally:
+        ledger.close()
+    assert restored.memory() == state.memory()
+    for ticks in prices[len(prices) // 2:]:
+        price = D(100) + side.sign * D(ticks) / 100
+        assert restored.on_price(price) == state.on_price(price)
+
+
+def test_unreadable_protection_is_named(tmp_path: Path) -> None:
+    ledger = _ledger(tmp_path)
+    try:
+        assert load_protection(ProtectionConfig(), ledger) == {}
+        ledger.set_state("protection", '{"P1": {"side": "LONG"}}', "", datetime(2024, 1, 1, tzinfo=timezone.utc))
+        with pytest.raises(ValueError, match="stored protection state is unreadable"):
+            load_protection(ProtectionConfig(), ledger)
+    finally:
+        ledger.close()

@@ -212,6 +212,36 @@ class ProtectionState:
             raise ValueError(f"exit of {quantity} exceeds the quantity not already being exited {self.stop_quantity}")
         self.remaining -= quantity
 
+    # -- persistence -------------------------------------------------------------------------
+
+    def memory(self) -> dict[str, object]:
+        """Everything needed to continue after a restart, as JSON-ready values (decimals as text)."""
+        return {
+            "side": self.side.name, "entry": str(self.entry), "initial_stop": str(self.initial_stop),
+            "quantity": str(self.quantity), "tick_size": str(self.tick_size), "lot_size": str(self.lot_size),
+            "fee_offset": str(self.fee_offset), "stop": str(self.stop), "stop_reason": self.stop_reason.value,
+            "best": str(self.best), "remaining": str(self.remaining), "pending": [str(p) for p in self.pending],
+            "taken": list(self.taken), "reached_breakeven": self.reached_breakeven,
+        }
+
+    @classmethod
+    def restore(cls, config: ProtectionConfig, memory: dict[str, object]) -> ProtectionState:
+        """A state from ``memory()`` under ``config`` (which must have the same number of scale-out levels)."""
+        def dec(key: str) -> Decimal:
+            return Decimal(str(memory[key]))
+
+        state = cls(config, PositionSide[str(memory["side"])], dec("entry"), dec("initial_stop"), dec("quantity"),
+                    dec("tick_size"), dec("lot_size"), dec("fee_offset"))
+        pending = [Decimal(str(p)) for p in memory["pending"]]  # type: ignore[attr-defined]
+        taken = [bool(t) for t in memory["taken"]]  # type: ignore[attr-defined]
+        if len(pending) != len(state.pending) or len(taken) != len(state.taken):
+            raise ValueError(f"stored protection has {len(taken)} scale-out levels, the configuration {len(state.taken)}")
+        state.stop, state.stop_reason = dec("stop"), StopReason(str(memory["stop_reason"]))
+        state.best, state.remaining = dec("best"), dec("remaining")
+        state.pending, state.taken = pending, taken
+        state.reached_breakeven = bool(memory["reached_breakeven"])
+        return state
+
     # -- internals ---------------------------------------------------------------------------
 
     def _raise_stop(self, candidate: Decimal, reason: StopReason) -> bool:

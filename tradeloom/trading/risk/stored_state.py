@@ -2,6 +2,9 @@
 
 - ``StoredKillSwitch``: the kill switch under key ``kill_switch`` (value ``on``/``off``), so
   the CLI and the live loop share it through the ledger.
+- ``save_protection`` / ``load_protection``: the protection state of every open position
+  (stop, best price, levels taken, pending scale-outs) under key ``protection``, so a
+  restarted live loop keeps managing its positions exactly where it left off.
 - ``save_breakers`` / ``load_breakers``: the circuit breakers' memory (the day's starting
   equity, the equity peak, a latched drawdown, the cooldown) under key ``circuit_breakers``,
   so a restart mid-day does not forget a tripped daily limit.
@@ -15,10 +18,13 @@ from typing import Any, Protocol, runtime_checkable
 
 from tradeloom.trading.clock import to_datetime
 from tradeloom.trading.risk.breakers import CircuitBreakers
+from tradeloom.trading.risk.protection import ProtectionState
+from tradeloom.trading.risk.protection_rules import ProtectionConfig
 from tradeloom.trading.risk.kill_switch import RELEASED, KillSwitchStatus
 
 KILL_SWITCH_KEY = "kill_switch"
 BREAKERS_KEY = "circuit_breakers"
+PROTECTION_KEY = "protection"
 
 
 @runtime_checkable
@@ -90,3 +96,22 @@ def load_breakers(breakers: CircuitBreakers, store: StateStore) -> bool:
         raise ValueError(f"stored circuit-breaker state is unreadable: {error}") from error
     return True
 
+
+
+def save_protection(states: dict[str, ProtectionState], store: StateStore, now_ns: int) -> None:
+    """Write the protection of every open position (``policy.states``) to the ledger."""
+    memory = {position_id: state.memory() for position_id, state in states.items() if not state.is_closed}
+    store.set_state(PROTECTION_KEY, json.dumps(memory, sort_keys=True), f"{len(memory)} open positions",
+                    to_datetime(now_ns))
+
+
+def load_protection(config: ProtectionConfig, store: StateStore) -> dict[str, ProtectionState]:
+    """The protection states saved in the ledger, by position id (empty if none were saved)."""
+    entry = store.get_state(PROTECTION_KEY)
+    if entry is None or not entry.value:
+        return {}
+    try:
+        memory = json.loads(entry.value)
+        return {position_id: ProtectionState.restore(config, item) for position_id, item in memory.items()}
+    except (ValueError, KeyError, TypeError, AttributeError, ArithmeticError) as error:
+        raise ValueError(f"stored protection state is unreadable: {error}") from error
