@@ -108,3 +108,28 @@ def test_swings_need_lower_neighbours_on_both_sides() -> None:
     assert _swing(np.arange(10.0), 2, 10, True) is None  # a steady rise has no swing high
     assert _swing(np.array([1, 3, 2, 5, 9, 4, 3, 8, 7.0]), 2, 9, True) == 9.0
     assert _swing(np.array([5, 3, 4, 1, 2, 3, 4.0]), 2, 7, False) == 1.0
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    steps=st.lists(st.floats(-2, 2), min_size=60, max_size=60),
+    volumes=st.lists(st.floats(1, 100), min_size=60, max_size=60),
+    side=st.sampled_from(list(PositionSide)),
+    entry=st.integers(80, 120),
+    needed=st.integers(1, 5),
+)
+def test_the_lazy_decision_equals_the_full_one(steps: list[float], volumes: list[float], side: PositionSide,
+                                                entry: int, needed: int) -> None:
+    from tradeloom.trading.risk.conditional_exit import decide_conditional_exit
+
+    config = ConditionalExitConfig(min_conditions=needed)
+    closes = 100 + np.cumsum(np.array(steps))
+    highs, lows = closes + 0.5, closes - 0.5
+    price = D(repr(float(closes[-1])))
+    full = evaluate_conditional_exit(config, side, D(entry), price, exit_signals(config, highs, lows, closes, volumes))
+    lazy = decide_conditional_exit(config, side, D(entry), price, highs, lows, closes, volumes)
+    assert lazy.exit == full.exit
+    if full.exit:
+        assert lazy.held == full.held
+    else:
+        assert set(lazy.held) <= set(full.held)

@@ -179,3 +179,66 @@ def evaluate_conditional_exit(
     }
     held = tuple(name for name in CONDITIONS if checks[name])
     return ConditionalExitDecision(config.enabled and len(held) >= config.min_conditions, held, config.min_conditions)
+
+
+def decide_conditional_exit(
+    config: ConditionalExitConfig,
+    side: PositionSide,
+    entry: Decimal,
+    price: Decimal,
+    highs: Sequence[float],
+    lows: Sequence[float],
+    closes: Sequence[float],
+    volumes: Sequence[float],
+) -> ConditionalExitDecision:
+    """The same decision as ``evaluate_conditional_exit(exit_signals(...))``, cheapest conditions first.
+
+    It stops as soon as the exit has become impossible, so on most bars the costly indicators
+    are never computed. When it exits, every condition was checked and ``held`` lists all that
+    held; when it does not, ``held`` lists those that held among the ones checked.
+    """
+    needed = config.min_conditions
+    if not config.enabled:
+        return ConditionalExitDecision(False, (), needed)
+    close = np.asarray(closes, dtype=float)
+    if len(close) < config.bars_needed or not len(highs) == len(lows) == len(close) == len(volumes):
+        raise ValueError(f"conditional exit needs {config.bars_needed} bars of equal-length highs, lows, closes, volumes")
+    long = side is PositionSide.LONG
+    volume = np.asarray(volumes, dtype=float)
+    extremes = np.asarray(highs if long else lows, dtype=float)
+
+    def profit() -> bool:
+        return (price - entry) * side.sign * HUNDRED / entry > config.profit_threshold_pct
+
+    def volume_fading() -> bool:
+        before = volume[-config.volume_period - 1:-1].mean()
+        return bool(before > 0 and volume[-1] / before < config.volume_ratio_below)
+
+    def near_swing_extreme() -> bool:
+        extreme = _swing(extremes, config.swing_strength, config.swing_lookback, long)
+        return extreme is not None and extreme > 0 and abs(float(price) - extreme) / extreme * 100 <= config.near_swing_pct
+
+    def rsi() -> bool:
+        value = relative_strength_index(close, config.rsi_period)
+        return value > config.rsi_overbought if long else value < 100 - config.rsi_overbought
+
+    def macd_cross() -> bool:
+        macd = _ema(close, config.macd_fast) - _ema(close, config.macd_slow)
+        gap = macd - _ema(macd, config.macd_signal)
+        noise = 1e-9 * abs(close[-1])
+        if long:
+            return bool(gap[-2] >= -noise and gap[-1] < -noise)
+        return bool(gap[-2] <= noise and gap[-1] > noise)
+
+    checks = {"profit": profit, "volume_fading": volume_fading, "near_swing_extreme": near_swing_extreme,
+              "rsi": rsi, "macd_cross": macd_cross}  # cheapest first
+    held: set[str] = set()
+    left = len(checks)
+    for name, check in checks.items():
+        left -= 1
+        if check():
+            held.add(name)
+        if len(held) + left < needed:
+            break
+    ordered = tuple(name for name in CONDITIONS if name in held)
+    return ConditionalExitDecision(len(ordered) >= needed, ordered, needed)

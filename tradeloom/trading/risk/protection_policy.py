@@ -32,7 +32,7 @@ from tradeloom.trading.policy import (
     SetStop,
 )
 from tradeloom.trading.risk.breakers import CircuitBreakers, TradingState
-from tradeloom.trading.risk.conditional_exit import evaluate_conditional_exit, exit_signals
+from tradeloom.trading.risk.conditional_exit import decide_conditional_exit
 from tradeloom.trading.risk.config import RiskConfig
 from tradeloom.trading.risk.dynamic_stop import ExcursionHistory, NoExcursionHistory, initial_stop_distance, stop_price
 from tradeloom.trading.risk.execution.surge import ChaseGuard, detect_surge
@@ -245,9 +245,8 @@ class ProtectionPolicy:
         window = self.bars.recent(state.symbol, max(config.bars_needed, config.swing_lookback))
         if window is None or len(window.closes) < config.bars_needed:
             return None
-        signals = exit_signals(config, window.highs, window.lows, window.closes, window.volumes)
-        decision = evaluate_conditional_exit(config, protection.side, protection.entry,
-                                             Decimal(repr(state.close)), signals)
+        decision = decide_conditional_exit(config, protection.side, protection.entry, Decimal(repr(state.close)),
+                                           window.highs, window.lows, window.closes, window.volumes)
         return ExitPosition(decision.reason) if decision.exit else None
 
     def _instrument(self, symbol: str) -> Instrument:
