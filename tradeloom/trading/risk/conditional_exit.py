@@ -98,9 +98,13 @@ def _ema(values: np.ndarray, period: int) -> np.ndarray:
 
 
 @lru_cache(maxsize=64)
-def _wilder_weights(m: int, period: int) -> np.ndarray:
+def _wilder_weights(changes: int, period: int) -> np.ndarray:
+    """Weights of each change in Wilder's average: a plain mean of the first ``period``, then smoothing."""
+    m = changes - period
     decay = 1 - 1 / period
-    weights = decay ** np.arange(m - 1, -1, -1) / period
+    weights = np.empty(changes)
+    weights[:period] = decay**m / period
+    weights[period:] = decay ** np.arange(m - 1, -1, -1) / period
     weights.setflags(write=False)
     return weights
 
@@ -108,13 +112,10 @@ def _wilder_weights(m: int, period: int) -> np.ndarray:
 def relative_strength_index(closes: np.ndarray, period: int) -> float:
     """Wilder's RSI of the last bar: a plain mean of the first ``period`` changes, then Wilder smoothing."""
     change = np.diff(closes)
-    gain, loss = np.clip(change, 0, None), np.clip(-change, 0, None)
-    m = len(change) - period
-    decay = (1 - 1 / period) ** m
-    weights = _wilder_weights(m, period)
-    avg_gain = gain[:period].mean() * decay + float(weights @ gain[period:])
-    avg_loss = loss[:period].mean() * decay + float(weights @ loss[period:])
-    if avg_loss == 0:
+    weights = _wilder_weights(len(change), period)
+    avg_gain = float(weights @ np.maximum(change, 0.0))
+    avg_loss = avg_gain - float(weights @ change)  # a loss is a gain minus the change
+    if avg_loss <= 1e-12 * max(avg_gain, 1e-300):
         return 100.0 if avg_gain > 0 else 50.0
     return float(100 - 100 / (1 + avg_gain / avg_loss))
 
