@@ -25,6 +25,7 @@ from tradeloom.errors import RejectedError
 from tradeloom.trading.brackets import Cancel, ManagedPosition, consistency_actions
 from tradeloom.trading.clock import Clock
 from tradeloom.trading.engine_intents import IntentExecutor
+from tradeloom.trading.engine_restore import restore
 from tradeloom.trading.events import (
     Fill,
     OrderAccepted,
@@ -55,8 +56,10 @@ class Engine(IntentExecutor):
 
     def __init__(self, strategy: Strategy, instrument: Instrument, venue: Venue, clock: Clock,
                  policy: PositionPolicy, *, cash: Decimal | int | str, gate: RiskGate | None = None,
-                 ledger: Ledger | None = None, id_prefix: str = "TL", bar_interval_ns: int | None = None) -> None:
-        super().__init__(instrument, venue, clock, gate if gate is not None else NoRiskLimits(), ledger, id_prefix)
+                 ledger: Ledger | None = None, id_prefix: str | None = None, bar_interval_ns: int | None = None) -> None:
+        # Client order ids must never repeat across sessions: by default they carry the start time.
+        prefix = id_prefix if id_prefix is not None else f"TL{clock.now_ns() // 1_000_000:x}"
+        super().__init__(instrument, venue, clock, gate if gate is not None else NoRiskLimits(), ledger, prefix)
         self.strategy = strategy
         self.policy = policy
         self.account = Account(instrument.symbol, instrument.quote, Decimal(cash))
@@ -68,9 +71,19 @@ class Engine(IntentExecutor):
         self._sig_entry: list[int] = []
         self._sig_exit: list[bool] = []
         self._signal_bars: list[int] = []
+        self._ts: list[int] = []
+        self._h: list[float] = []
+        self._l: list[float] = []
+        self._c: list[float] = []
         venue.connect(self)
 
     # -- the loop -------------------------------------------------------------------------
+
+    def restore(self) -> list[str]:
+        """Reload state from the ledger and reconcile it with the venue before running; returns the findings."""
+        if len(self.venue.bars(self.instrument.symbol)):
+            self._load(0)
+        return restore(self)
 
     def run(self) -> None:
         """Pump the venue until it has no more market data."""
@@ -192,7 +205,8 @@ class Engine(IntentExecutor):
             self.pending = None  # the entry died without a fill
 
     def _on_fill(self, fill: Fill, order: Order) -> None:
-        self.clock.observe(fill.ts)
+        if fill.ts > self.clock.now_ns():  # a fill caught up after a restart may be older than now
+            self.clock.observe(fill.ts)
         order.record_fill(fill.quantity, fill.price)
         if not order.is_open:
             self.open_orders.pop(order.client_order_id, None)

@@ -46,6 +46,11 @@ class IntentExecutor:
 
     # -- positions and orders -------------------------------------------------------------
 
+    def continue_numbering(self, orders: int, positions: int) -> None:
+        """Make the next ids follow ``orders`` and ``positions`` (after a restart with the same prefix)."""
+        self._order_seq = max(self._order_seq, orders)
+        self._position_seq = max(self._position_seq, positions)
+
     def new_position(self, side: Side) -> ManagedPosition:
         """A fresh managed position (not open until its entry fills)."""
         self._position_seq += 1
