@@ -277,3 +277,40 @@ def test_a_stop_filled_in_parts_closes_the_whole_position() -> None:
                           VenueConfig(volume_participation=D("0.25")), policy, D(100_000))
     assert [(t.exit_reason, t.quantity) for t in result.trades] == [("stop", D(10))] * 4
     assert result.final_position.quantity == 0 and policy.inner.states == {}
+
+
+def _held_flat(n: int = 6) -> Bars:
+    rows = [(100, 100.5, 99.5, 100)] * n  # never near the 95 stop nor the 105 breakeven
+    o, h, l, c = (np.array(col, dtype=float) for col in zip(*rows))
+    return Bars(np.arange(n, dtype=np.int64) * MINUTE, o, h, l, c, np.full(n, 1e6))
+
+
+def _heat_run(quantities: list[int], last: int) -> tuple[list[tuple[str, str]], list[D]]:
+    from tradeloom.trading.clock import BacktestClock
+    from tradeloom.trading.risk.assembly import risk_side
+
+    clock = BacktestClock(0)
+    shared = risk_side(CONFIG, D(5), clock)  # one gate for four single-instrument engines
+    filled: list[D] = []
+    rejections: list[tuple[str, str]] = []
+    for index, quantity in enumerate([*quantities, last]):
+        instrument = Instrument(f"S{index}USD", InstrumentKind.PERPETUAL, f"S{index}", "USD", D("0.01"), D(1))
+        policy = ProtectionPolicy(CONFIG, D(5), breakers=shared.breakers, fixed_quantity=D(quantity))
+        result = run_backtest(EnterAt({"side": 1, "bars": (0,)}), _held_flat(), instrument, VenueConfig(), policy,
+                              D(100_000), BacktestClock(0), gate=shared.gate)
+        filled.append(sum((f.quantity for f in result.fills), D(0)))
+        rejections = result.rejections
+    return rejections, filled
+
+
+def test_heat_refuses_a_fourth_entry_through_the_engine() -> None:
+    # three positions of 400 at 100 with stops at 95: 2,000 = 2% of 100,000 each
+    rejections, filled = _heat_run([400, 400, 400], 400)
+    assert filled == [D(400), D(400), D(400), D(0)]
+    assert [reason for _, reason in rejections] == ["portfolio heat 6.00% is at its cap 6%"]
+
+
+def test_heat_shrinks_a_fourth_entry_through_the_engine() -> None:
+    # three at 1.5% (300 units each): a 2% entry (400) is shrunk to the 1.5% left (300)
+    rejections, filled = _heat_run([300, 300, 300], 400)
+    assert filled == [D(300), D(300), D(300), D(300)] and rejections == []

@@ -115,6 +115,7 @@ class RiskLimitsGate:
         if order.reduce_only and not reducing:
             return self._refuse(account.ts, order, "reduce-only order would open or increase a position")
         if reducing:
+            self._observe_symbol(order.symbol, account)
             return ACCEPT
         price = order.price or order.stop_price or request.reference_price
         notional = order.quantity * price
@@ -152,6 +153,7 @@ class RiskLimitsGate:
             if entry is not None and (fill.price - entry) * position_sign < 0:
                 self.breakers.record_stop_out()
         self._remember_entry(account.positions.get(fill.symbol))
+        self._observe_symbol(fill.symbol, account)  # a gate shared by engines learns each one's risk
         self.breakers.update(account.equity)
 
     def open_risk(self, account: AccountView) -> HeatBook:
@@ -163,7 +165,7 @@ class RiskLimitsGate:
         several single-instrument engines (each view carries its own symbol, flat or not) sums
         the heat of all of them; a missing symbol can only make the estimate more cautious.
         """
-        book, seen = self._heat_book, self._heat_seen
+        book = self._heat_book
         stops, planned = account.protective_stops, self._planned_stops
         if (self._heat_version == self._planned_version and self._heat_positions == account.positions
                 and self._heat_stops == stops):
@@ -171,18 +173,26 @@ class RiskLimitsGate:
         self._heat_positions, self._heat_stops = dict(account.positions), dict(stops)
         self._heat_version = self._planned_version
         for symbol, position in account.positions.items():
-            stop = stops.get(symbol) or planned.get(symbol)
-            last = seen.get(symbol)
-            if last is not None and last[0] is position and last[1] is stop:
-                continue
-            seen[symbol] = (position, stop)
-            if stop is None or position.quantity == 0:
-                book.remove(symbol)
-                continue
-            entry = position.cost / position.quantity
-            sign = 1 if position.quantity > 0 else -1
-            book.set(symbol, symbol, loss_to_stop(sign, entry, stop, abs(position.quantity)))
+            self._observe(symbol, position, stops.get(symbol) or planned.get(symbol))
         return book
+
+    def _observe(self, symbol: str, position: Position | None, stop: Decimal | None) -> None:
+        """Bring one symbol's open risk up to date (skipped when its position and stop are the ones seen)."""
+        seen = self._heat_seen
+        last = seen.get(symbol)
+        if position is None or (last is not None and last[0] is position and last[1] is stop):
+            return
+        seen[symbol] = (position, stop)
+        if stop is None or position.quantity == 0:
+            self._heat_book.remove(symbol)
+            return
+        entry = position.cost / position.quantity
+        sign = 1 if position.quantity > 0 else -1
+        self._heat_book.set(symbol, symbol, loss_to_stop(sign, entry, stop, abs(position.quantity)))
+
+    def _observe_symbol(self, symbol: str, account: AccountView) -> None:
+        stop = account.protective_stops.get(symbol) or self._planned_stops.get(symbol)
+        self._observe(symbol, account.positions.get(symbol), stop)
 
     def _heat(self, request: OrderRequest, account: AccountView, price: Decimal) -> RiskDecision:
         order = request.order
