@@ -7,6 +7,7 @@ that have closed by the clock's time).
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -17,6 +18,7 @@ from tradeloom.trading.risk.breakers import CircuitBreakers
 from tradeloom.trading.risk.config import RiskConfig
 from tradeloom.trading.risk.dynamic_stop import ExcursionHistory
 from tradeloom.trading.risk.gate import RiskLimitsGate
+from tradeloom.trading.risk.heat import correlation_clusters
 from tradeloom.trading.risk.kill_switch import KillSwitch
 from tradeloom.trading.risk.protection_policy import BarArrays, BarWindow, ProtectionPolicy
 from tradeloom.trading.risk.sizing import TradeStats
@@ -68,3 +70,16 @@ def risk_side(
     breakers = CircuitBreakers(config.breakers, clock, kill_switch)
     policy = ProtectionPolicy(config, base_stop_pct, fee_rate, breakers, bars, excursions, trade_stats, fixed_quantity)
     return RiskSide(policy, RiskLimitsGate(config.gate, breakers), breakers)
+
+
+def refresh_clusters(gate: RiskLimitsGate, closes: Mapping[str, Sequence[float]]) -> dict[str, frozenset[str]]:
+    """Recompute the gate's correlation clusters from each symbol's recent closes (call once per bar or day)."""
+    heat = gate.config.heat
+    returns = {}
+    for symbol, series in closes.items():
+        values = np.asarray(series, dtype=float)[-(heat.correlation_window + 1):]
+        if len(values) > 1 and (values > 0).all():
+            returns[symbol] = np.diff(np.log(values))
+    clusters = correlation_clusters(returns, heat.correlation_threshold, heat.correlation_window)
+    gate.set_clusters(clusters)
+    return clusters
