@@ -6,6 +6,8 @@ from decimal import Decimal as D
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tradeloom.trading.clock import BacktestClock
 from tradeloom.trading.risk.breakers import BreakerConfig, CircuitBreakers, StateChange, TradingState
@@ -115,3 +117,26 @@ def test_refresh_obeys_the_kill_switch_without_fresh_equity(tmp_path: Path) -> N
     assert breakers.refresh().current is ACTIVE  # type: ignore[union-attr]
     clock.observe(DAY1 + 3 * HOUR)
     assert breakers.update(D(9_690)).current is HALTED  # type: ignore[union-attr]  # 3.1% of 10,000
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 10), st.integers(85_000, 110_000)), min_size=1, max_size=40))
+def test_daily_and_drawdown_breakers_follow_a_reference_model(steps: list[tuple[int, int]]) -> None:
+    config = BreakerConfig(daily_loss_limit_pct=D(3), max_drawdown_pct=D(10), stop_out_limit=0)
+    clock = BacktestClock(DAY1)
+    breakers = CircuitBreakers(config, clock)
+    now, day, day_start, tripped, peak, latched = DAY1, None, D(0), False, D(0), False
+    for hours, value in steps:
+        now += hours * HOUR
+        clock.observe(now)
+        equity = D(value)
+        breakers.update(equity)
+        # the reference model, written independently
+        if now // (24 * HOUR) != day:
+            day, day_start, tripped = now // (24 * HOUR), equity, False
+        tripped = tripped or (day_start - equity) * 100 / day_start >= 3
+        peak = max(peak, equity)
+        latched = latched or (peak - equity) * 100 / peak >= 10
+        expected = HALTED if tripped or latched else ACTIVE
+        assert breakers.state is expected
+        assert breakers.allows_entries is (expected is ACTIVE)

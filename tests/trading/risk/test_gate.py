@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal as D
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from tradeloom.trading.clock import BacktestClock
 from tradeloom.trading.events import Fill
 from tradeloom.trading.instrument import Instrument, InstrumentKind
@@ -157,3 +160,33 @@ def test_a_gate_shared_by_single_instrument_engines_sums_their_heat() -> None:
     flat = {"BTCUSD": Position("BTCUSD", "USD")}  # one engine's position closed
     gate.check(_request(_order("0.001", symbol="BTCUSD")), _account(positions=flat))
     assert gate.open_risk(_account()).total == D(4000)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    held=st.lists(st.tuples(st.integers(0, 50), st.integers(50, 100)), min_size=0, max_size=5),
+    quantity=st.integers(1, 60),
+    stop_ticks=st.integers(1, 1000),
+    reducing=st.booleans(),
+)
+def test_an_admitted_entry_never_lifts_heat_over_the_cap(held: list[tuple[int, int]], quantity: int, stop_ticks: int,
+                                                          reducing: bool) -> None:
+    symbols = [f"S{i}USD" for i in range(len(held))]
+    positions = {s: Position(s, "USD", D(q), D(q) * 10_000) for s, (q, _) in zip(symbols, held)}
+    stops = {s: D(10_000) - D(pct) * 10 for s, (_, pct) in zip(symbols, held)}  # 0.5% to 1% below entry
+    gate = _gate(GateConfig(max_orders_per_window=0))
+    account = _account(positions=positions, stops=stops)
+    if reducing and symbols and held[0][0] > 0:
+        exit_order = _order(str(held[0][0]), Side.SELL, reduce_only=True, purpose=Purpose.EXIT, symbol=symbols[0])
+        assert gate.check(_request(exit_order, planned_stop=None), account).verdict is Verdict.ACCEPT
+        return
+    planned = D(10_000) - D(stop_ticks) / 2
+    decision = gate.check(_request(_order(str(quantity)), planned_stop=str(planned)), account)
+    before = sum((D(q) * D(pct) * 10 for q, pct in held), D(0))
+    cap = EQUITY * 6 / 100
+    admitted = {Verdict.ACCEPT: D(quantity), Verdict.SHRINK: decision.quantity, Verdict.REFUSE: D(0)}[decision.verdict]
+    assert admitted is not None and admitted % BTC.lot_size == 0
+    if decision.verdict is not Verdict.REFUSE:
+        assert before + admitted * (D(10_000) - planned) <= cap
+    else:
+        assert decision.reason
