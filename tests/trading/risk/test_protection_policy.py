@@ -173,3 +173,13 @@ def test_entries_into_a_surge_are_chase_validated() -> None:
     assert policy.plan_entry(at("104")) is None  # cooldown for the symbol, and the daily limit
     short = policy.plan_entry(replace(_request(Side.SELL), reference_price=D(104)))
     assert short is not None and "chase" not in short.reason  # a rise is no surge to chase for a short
+
+
+def test_a_working_full_exit_replaces_the_scale_outs_of_the_same_close() -> None:
+    policy = ProtectionPolicy(NO_CONDITIONAL, D(5), fixed_quantity=D(4))
+    policy.plan_entry(_request())
+    policy.on_fill(_state(Side.BUY, "4"), _fill(Side.BUY, "4"), Purpose.ENTRY)
+    # the strategy's exit signal went out first on this close: 4 of 4 are being exited
+    intents = policy.on_market_data(_state(Side.BUY, "4", high=110, pending="4"))
+    assert intents == [SetStop(D(105), "trailing", D(4))]  # the stop still tightens and covers everything
+    assert policy.states["p1"].taken[0] and policy.states["p1"].pending_total == 0

@@ -189,14 +189,21 @@ class ProtectionPolicy:
             return intents
         best = Decimal(repr(state.high if protection.side is PositionSide.LONG else state.low))
         decision = protection.on_price(best)
-        if decision.exits or decision.stop_moved:
+        exits = decision.exits
+        exiting = state.pending_exit_quantity >= state.quantity  # a full exit (signal, breaker) is working
+        if exiting and exits:
+            for exit_ in exits:  # the exit replaces the scale-outs of the same close; their levels stay taken
+                protection.pending[exit_.level] -= exit_.quantity
+            exits = ()
+        if exits or decision.stop_moved:
             # quantity None when exits take everything: the stop still moves and stays until they fill
-            quantity = decision.stop_quantity if decision.stop_quantity > 0 else None
+            quantity = protection.stop_quantity if protection.stop_quantity > 0 else None
             intents.append(SetStop(decision.stop_price, decision.stop_reason.value, quantity))
-        intents.extend(ScaleOut(exit_.quantity, exit_.label) for exit_ in decision.exits)
-        conditional = self._conditional_exit(state, protection)
-        if conditional is not None and not decision.exits:
-            intents.append(conditional)
+        intents.extend(ScaleOut(exit_.quantity, exit_.label) for exit_ in exits)
+        if not exits and not exiting:
+            conditional = self._conditional_exit(state, protection)
+            if conditional is not None:
+                intents.append(conditional)
         return intents
 
     # -- internals ---------------------------------------------------------------------------
