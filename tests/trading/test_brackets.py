@@ -54,3 +54,10 @@ def test_finished_orders_are_not_touched() -> None:
     mp = bracket()
     mp.take_profit.transition(OrderStatus.CANCELED)  # type: ignore[union-attr]
     assert consistency_actions(mp, D(0)) == [Cancel(mp.stop, "position closed")]  # type: ignore[arg-type]
+
+
+def test_the_stop_grows_back_when_a_scale_out_is_dropped_or_the_position_grows() -> None:
+    mp = bracket()
+    mp.stop = working("s2", Purpose.STOP, "3", OrderType.STOP_MARKET, stop_price=D("95"))
+    assert consistency_actions(mp, D("4")) == [Resize(mp.stop, D("4"))]
+    assert consistency_actions(mp, D("6")) == [Resize(mp.stop, D("6"))]  # the target (4) still fits

@@ -6,9 +6,10 @@ keeps them consistent whether or not the venue has native OCO:
 
 - when the position is flat, every exit order still working is canceled (the sibling of
   the stop or take-profit that filled, scale-outs, a pending exit);
-- otherwise the stop is trimmed so that stop + working scale-outs never exceed the
-  position (unless that would leave no stop at all), and the take-profit never exceeds
-  the position. A market exit (ExitPosition)
+- otherwise the stop covers exactly the position less the working scale-outs: trimmed
+  when exits fill, grown back when a scale-out is canceled or the position grows (it is
+  left alone if scale-outs already cover everything); the take-profit never exceeds the
+  position. A market exit (ExitPosition)
   does not count: the stop stays until the exit has filled, so the position is never
   without a stop; reduce-only on both keeps the venue from over-filling.
 """
@@ -94,8 +95,8 @@ def consistency_actions(managed: ManagedPosition, open_quantity: Decimal) -> lis
     if stop is not None:
         cap = open_quantity - managed.scale_out_quantity()
         # cap <= 0 (scale-outs for everything, about to fill): the stop stays, protection first.
-        if 0 < cap < stop.remaining:
-            actions.append(Resize(stop, cap))
+        if cap > 0 and cap != stop.remaining:
+            actions.append(Resize(stop, cap))  # trimmed after exits, grown back when a scale-out is dropped
     target = managed.working_take_profit()
     if target is not None and target.remaining > open_quantity:
         actions.append(Resize(target, open_quantity))

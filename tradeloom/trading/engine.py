@@ -156,7 +156,7 @@ class Engine(IntentExecutor):
 
     def _enter(self, t: int, side: Side, reference: Decimal) -> None:
         confidence = float(self._confidence[t])
-        reason = self.strategy.reason(self.strategy_side(side))
+        reason = self.strategy.reason(self._strategy_side(side))
         request = EntryRequest(self.instrument.symbol, side, confidence, reference, self.account.equity(reference),
                                self.account.cash, self.instrument, reason, self.clock.now_ns())
         plan = self.policy.plan_entry(request)
@@ -169,8 +169,7 @@ class Engine(IntentExecutor):
         self.submit_entry(self.pending, side, quantity, reason, reference, plan.planned_stop)
 
     @staticmethod
-    def strategy_side(side: Side) -> PositionSide:
-        """The strategy's PositionSide for an order side."""
+    def _strategy_side(side: Side) -> PositionSide:
         return PositionSide.LONG if side is Side.BUY else PositionSide.SHORT
 
     # -- venue events ---------------------------------------------------------------------
@@ -203,6 +202,8 @@ class Engine(IntentExecutor):
         mp = self.order_position.get(order.client_order_id)
         if mp is not None and mp is self.pending and mp.opened_ts < 0 and not any(o.is_open for o in mp.entries):
             self.pending = None  # the entry died without a fill
+        if mp is not None and mp is self.open and order.purpose is Purpose.SCALE_OUT:
+            self._apply_consistency(mp, abs(self.account.position.quantity))  # the stop covers that part again
 
     def _on_fill(self, fill: Fill, order: Order) -> None:
         if fill.ts > self.clock.now_ns():  # a fill caught up after a restart may be older than now

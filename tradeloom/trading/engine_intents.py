@@ -20,7 +20,7 @@ from tradeloom.trading.ledger_protocol import Ledger
 from tradeloom.trading.orders import Order, OrderStatus, OrderType, Purpose, Side, TimeInForce
 from tradeloom.trading.policy import CancelEntries, ExitPosition, Intent, ScaleOut, SetStop, SetTakeProfit
 from tradeloom.trading.portfolio import Account
-from tradeloom.trading.risk_gate import AccountView, OrderRequest, RiskGate, Verdict
+from tradeloom.trading.risk_gate import AccountView, OrderRequest, RiskGate, Verdict, refuse
 from tradeloom.trading.venue import Venue
 
 ZERO = Decimal(0)
@@ -81,7 +81,7 @@ class IntentExecutor:
         if decision.verdict is Verdict.SHRINK:
             quantity = self.instrument.round_quantity(min(decision.quantity, order.quantity))  # type: ignore[type-var]
             if quantity <= 0:
-                decision = decision.__class__(Verdict.REFUSE, f"{decision.reason} (nothing left after rounding)")
+                decision = refuse(f"{decision.reason} (nothing left after rounding)")
             else:
                 order.quantity = quantity
                 order.reason = f"{order.reason}; shrunk: {decision.reason}"
