@@ -207,3 +207,15 @@ def test_cancel_and_modify() -> None:
     assert rec.kinds(other.client_order_id) == ["OrderCanceled"]
     assert [o.status for o in v.open_orders()] == []
     assert OrderStatus.CANCELED  # the lifecycle enum is what the events map onto
+
+
+def test_a_good_till_time_order_expires_at_the_first_point_past_its_time() -> None:
+    v, rec = venue(bars((100, 101, 99, 100), (100, 100.5, 99.5, 100), (100, 100.5, 99.5, 100)))
+    v.pump()
+    gtt = order(Side.BUY, "1", OrderType.LIMIT, price="90", ts=close_ts(0), expire_ns=T0 + 2 * MINUTE)
+    v.submit(gtt)
+    v.pump()
+    assert rec.kinds(gtt.client_order_id) == ["OrderAccepted"]
+    v.pump()
+    assert rec.kinds(gtt.client_order_id) == ["OrderAccepted", "OrderExpired"]
+    assert rec.events[-1].reason == "good-till time reached" and rec.events[-1].ts == T0 + 2 * MINUTE
