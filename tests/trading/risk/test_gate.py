@@ -190,3 +190,14 @@ def test_an_admitted_entry_never_lifts_heat_over_the_cap(held: list[tuple[int, i
         assert before + admitted * (D(10_000) - planned) <= cap
     else:
         assert decision.reason
+
+
+def test_the_instruments_own_limits_refuse_entries() -> None:
+    from dataclasses import replace
+
+    capped = replace(BTC, max_notional=D(20_000), min_quantity=D("0.01"))
+    gate = _gate()
+    big = gate.check(OrderRequest(_order("3"), capped, D(10_000), D(9_900)), _account())
+    assert big.reason == "notional 30000 is above BTCUSD's maximum notional 20000"
+    small = gate.check(OrderRequest(_order("0.002"), capped, D(10_000), D(9_900)), _account())
+    assert small.reason == "quantity 0.002 is below BTCUSD's minimum quantity 0.01"

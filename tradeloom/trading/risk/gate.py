@@ -121,6 +121,12 @@ class RiskLimitsGate:
         notional = order.quantity * price
         if notional < instrument.min_notional:
             return self._refuse(account.ts, order, f"notional {notional} is below the minimum notional {instrument.min_notional}")
+        if instrument.max_notional is not None and notional > instrument.max_notional:
+            return self._refuse(account.ts, order, f"notional {notional} is above {order.symbol}'s maximum notional "
+                                                   f"{instrument.max_notional}")
+        if instrument.min_quantity is not None and order.quantity < instrument.min_quantity:
+            return self._refuse(account.ts, order, f"quantity {order.quantity} is below {order.symbol}'s minimum "
+                                                   f"quantity {instrument.min_quantity}")
         limit = self.config.max_order_notional
         if limit > 0 and notional > limit:
             return self._refuse(account.ts, order, f"notional {notional} is above the maximum order notional {limit}")
