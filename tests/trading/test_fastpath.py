@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.trading.test_fastpath_reference import reference_backtest
-from tradeloom.trading.fastpath import TRADE_DTYPE, FastPolicy, run_arrays
+from tradeloom.trading.fastpath import TRADE_DTYPE, FastPolicy, run_arrays, trade_records
+from tradeloom.trading.orders import Side
 from tradeloom.trading.risk.protection_rules import ProtectionConfig
 
 FIXED = FastPolicy(stop_pct=2, take_profit_pct=4, fee_pct=0.1)
@@ -96,6 +99,18 @@ def test_cross_down_exits_at_the_next_open_with_exact_fees():
     assert list(result.equity[:3]) == pytest.approx([100_000, 100_000.4, 100_000.9], abs=1e-9)
 
 
+def test_trade_records_carry_bar_times_net_pnl_fees_and_reason():
+    rows = [(100, 100, 100, 100), (100, 101, 99.5, 100.5), (100.5, 101, 100, 101), (102, 102.5, 101.5, 102)]
+    result = run(rows, {0: 1}, exits=(2,))
+    ts = np.array([0, 60, 120, 180], dtype=np.int64) * 1_000_000_000
+    (record,) = trade_records(result, ts, "TEST")
+    assert (record.symbol, record.side, record.quantity) == ("TEST", Side.BUY, Decimal(1))
+    assert (record.entry_ts, record.exit_ts) == (60_000_000_000, 180_000_000_000)
+    assert (record.entry_price, record.exit_price, record.exit_reason) == (Decimal(100), Decimal(102), "signal")
+    assert float(record.fees) == pytest.approx(0.202, abs=1e-12)
+    assert float(record.pnl) == pytest.approx(2 - 0.202, abs=1e-12)
+
+
 def test_signal_on_the_last_bar_is_not_acted_on_and_an_open_position_is_marked_to_market():
     result = run([(100, 100, 100, 100), (100, 101, 99.5, 100.5), (100.5, 101, 100, 101)], {0: 1, 2: 1}, exits=(2,))
     assert len(result.trades) == 0
@@ -147,6 +162,14 @@ def test_an_exit_signal_at_the_close_that_reached_a_level_exits_everything_inste
     trade = only_trade(result)
     assert (trade["exit_index"], trade["exit_price"], trade["quantity"]) == (3, 103, 1.0)
     assert result.reason_label(int(trade["reason"])) == "signal"
+
+
+def test_a_stop_gapped_after_an_exit_withdrew_the_scale_out_covers_only_what_it_was_sized_for():
+    rows = [(100, 100, 100, 100), (100, 100.5, 99.5, 100), (100, 110, 99, 104), (99, 100, 98, 99)]
+    result = run(rows, {0: 1}, exits=(2,), policy=PROTECT)
+    t = result.trades
+    assert [result.reason_label(int(c)) for c in t["reason"]] == ["breakeven", "signal"]
+    assert list(t["quantity"]) == [0.5, 0.5] and list(t["exit_price"]) == [99, 99]
 
 
 def test_protection_breakeven_stop_is_entry_plus_round_trip_fees():
@@ -211,7 +234,7 @@ def price_paths(draw):
     low = np.minimum(open_, close) * np.exp(-np.abs(rng.normal(0, vol, n)))
     tick = draw(st.sampled_from([0.0, 0.01]))
     if tick:
-        open_, high, low, close = (np.round(a / tick) * tick for a in (open_, high, low, close))
+        open_, high, low, close = (np.round(a, 2) for a in (open_, high, low, close))
         high = np.maximum(high, np.maximum(open_, close))
         low = np.minimum(low, np.minimum(open_, close))
     entry = rng.choice(np.array([-1, 0, 0, 0, 1], np.int8), n)

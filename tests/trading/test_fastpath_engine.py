@@ -56,7 +56,7 @@ def cases(draw):
     open_ = np.concatenate(([100.0], close[:-1])) * np.exp(rng.normal(0, vol / 2, n))
     high = np.maximum(open_, close) * np.exp(np.abs(rng.normal(0, vol, n)))
     low = np.minimum(open_, close) * np.exp(-np.abs(rng.normal(0, vol, n)))
-    open_, high, low, close = (np.round(a / TICK) * TICK for a in (open_, high, low, close))
+    open_, high, low, close = (np.round(a, 2) for a in (open_, high, low, close))  # nearest floats to the cents
     high = np.maximum(high, np.maximum(open_, close))
     low = np.minimum(low, np.minimum(open_, close))
     side = draw(st.sampled_from([1, -1]))

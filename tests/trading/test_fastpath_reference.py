@@ -34,6 +34,14 @@ class RefPosition:
     best: float = 0.0
     taken: set[int] = field(default_factory=set)
     market_orders: list[tuple[int, float]] = field(default_factory=list)  # (reason code, quantity)
+    withheld: float = 0.0  # scale-out quantity withdrawn by an exit; the stop was sized without it
+
+
+def _grid(steps: int, step: float) -> float:
+    per_unit = round(1 / step)
+    if per_unit >= 1 and abs(1 / step - per_unit) < 1e-9 * per_unit:
+        return steps / per_unit  # the float nearest the decimal value
+    return steps * step
 
 
 def _round_tick(price: float, tick: float, up: bool) -> float:
@@ -42,7 +50,7 @@ def _round_tick(price: float, tick: float, up: bool) -> float:
     steps = price / tick
     if abs(steps - round(steps)) < 1e-9:
         steps = round(steps)
-    return (math.ceil(steps) if up else math.floor(steps)) * tick
+    return _grid(math.ceil(steps) if up else math.floor(steps), tick)
 
 
 def _round_lot(quantity: float, lot: float) -> float:
@@ -51,7 +59,7 @@ def _round_lot(quantity: float, lot: float) -> float:
     steps = quantity / lot
     if abs(steps - round(steps)) < 1e-9:
         steps = round(steps)
-    return math.floor(steps) * lot
+    return _grid(math.floor(steps), lot)
 
 
 def reference_backtest(open_, high, low, close, entry, exit_, policy: FastPolicy):
@@ -86,7 +94,8 @@ def reference_backtest(open_, high, low, close, entry, exit_, policy: FastPolicy
 
     for j in range(len(close)):
         if pos is not None:
-            scaling = sum(q for code, q in pos.market_orders if code >= 10)
+            scaling = sum(q for code, q in pos.market_orders if code >= 10) + pos.withheld
+            pos.withheld = 0.0
             if hits_stop(open_[j], pos.stop):  # opened at or through the stop
                 stop_qty = pos.remaining - scaling
                 fill(pos, j, open_[j], stop_qty if stop_qty > 1e-12 * pos.quantity else pos.remaining, pos.stop_code)
@@ -162,6 +171,7 @@ def reference_backtest(open_, high, low, close, entry, exit_, policy: FastPolicy
         if pos is not None:
             send_exit = bool(exit_[j]) and int(entry[j]) != side
             if send_exit:
+                pos.withheld = sum(q for _, q in pos.market_orders)
                 pos.market_orders.clear()  # the exit takes everything instead
         else:
             send_entry = int(entry[j]) == side and not last

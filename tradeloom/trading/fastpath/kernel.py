@@ -19,8 +19,9 @@ package's ProtectionPolicy), per bar ``j`` for a long (a short is the mirror ima
    trails the best price by the highest reached rung of the ladder; it never loosens. Each
    scale-out level the best price has reached is taken once: its share of the entry quantity
    (the last level of a full ladder: all that is left) is sent at market for the next open.
-   Then the bar's signals: an exit (when holding; it replaces the scale-outs of this close and
-   takes the whole position) or an entry in ``direction`` (when flat).
+   Then the bar's signals: an exit (when holding; it withdraws the scale-outs of this close and
+   takes what is left, though the stop keeps the size it was given without them until the
+   next open) or an entry in ``direction`` (when flat).
 
 Prices the policy makes are rounded to ``tick`` as the engine rounds them: the fixed stop and
 target in the owner's safe direction (a long's up), the protection stop looser, breakeven
@@ -45,6 +46,17 @@ _TIE = 1e-12
 
 
 @njit(cache=True, inline="always")
+def _on_grid(steps: float, step: float) -> float:
+    # k / (1/step) when 1/step is whole (0.01 -> /100): the float nearest the decimal k*step,
+    # so grid prices compare as the engine's Decimals do; k * step would be off by an ulp
+    per_unit = 1.0 / step
+    whole = np.round(per_unit)
+    if whole >= 1.0 and abs(per_unit - whole) < _SNAP * whole:
+        return steps / whole
+    return steps * step
+
+
+@njit(cache=True, inline="always")
 def _to_tick(price: float, tick: float, up: bool) -> float:
     if tick <= 0.0:
         return price
@@ -52,7 +64,7 @@ def _to_tick(price: float, tick: float, up: bool) -> float:
     nearest = np.round(steps)
     if abs(steps - nearest) < _SNAP:
         steps = nearest
-    return (np.ceil(steps) if up else np.floor(steps)) * tick
+    return _on_grid(np.ceil(steps) if up else np.floor(steps), tick)
 
 
 @njit(cache=True, inline="always")
@@ -63,7 +75,7 @@ def _to_lot(quantity: float, lot: float) -> float:
     nearest = np.round(steps)
     if abs(steps - nearest) < _SNAP:
         steps = nearest
-    return np.floor(steps) * lot
+    return _on_grid(np.floor(steps), lot)
 
 
 @njit(cache=True, inline="always")
@@ -143,15 +155,17 @@ def simulate(
     pending_entry = False
     pending_exit = False
     pending_scale = False
+    withheld = 0.0
 
     for j in range(n):
         o = open_[j]
         # 1. at the open: resting orders the open gapped through (the stop for what is not being
         #    scaled out, else the target), then the market orders sent at the last close
         if qty > 0.0:
-            pending_total = 0.0
+            pending_total = withheld
             for k in range(n_levels):
                 pending_total += pending_q[k]
+            withheld = 0.0
             fill = np.nan
             reason = stop_reason
             q = qty - pending_total if qty - pending_total > 1e-12 * qty0 else qty
@@ -276,8 +290,9 @@ def simulate(
             if exit_[j] and entry[j] != direction:
                 pending_exit = True
                 if pending_scale:  # the exit takes the whole position; the scale-outs are withdrawn
-                    pending_scale = False
+                    pending_scale = False  # but the stop stays sized without them until the open
                     for k in range(n_levels):
+                        withheld += pending_q[k]
                         pending_q[k] = 0.0
         elif entry[j] == direction and j + 1 < n:
             pending_entry = True
