@@ -183,3 +183,25 @@ def test_a_working_full_exit_replaces_the_scale_outs_of_the_same_close() -> None
     intents = policy.on_market_data(_state(Side.BUY, "4", high=110, pending="4"))
     assert intents == [SetStop(D(105), "trailing", D(4))]  # the stop still tightens and covers everything
     assert policy.states["p1"].taken[0] and policy.states["p1"].pending_total == 0
+
+
+def test_volatility_targeting_sizes_from_the_bars() -> None:
+    from tradeloom.trading.risk.sizing import SizingConfig
+
+    closes = [100.0, 102.0] * 20  # about 2% per bar
+
+    class Bars:
+        def recent(self, symbol: str, count: int) -> BarArrays:
+            n = min(count, len(closes))
+            return BarArrays([c + 1 for c in closes][-n:], [c - 1 for c in closes][-n:], closes[-n:], [1.0] * n)
+
+    config = replace(NO_CONDITIONAL, dynamic_stop=DynamicStopConfig(enabled=False),
+                     sizing=SizingConfig(volatility_target_pct=D("0.1"), max_position_pct=D(100)))
+    plan = ProtectionPolicy(config, D(5), bars=Bars(), clock=BacktestClock(0)).plan_entry(_request())
+    # 0.1% of 100,000 = 100 of per-bar volatility; at ~2% per bar that is ~5,000 notional = ~50 units
+    from tradeloom.trading.risk.sizing import bar_volatility_pct
+
+    volatility = bar_volatility_pct(closes[-101:])
+    assert volatility is not None and D("1.9") < volatility < D("2.1")
+    assert plan is not None and "bound by volatility" in plan.reason
+    assert plan.quantity == (D(100_000) * D("0.1") / (D(100) * volatility)).to_integral_value(rounding="ROUND_FLOOR")

@@ -82,3 +82,13 @@ def test_size_never_risks_more_than_the_band_nor_exceeds_the_share(equity: int, 
     assert decision.quantity % lot == 0 and decision.quantity >= 0
     assert decision.quantity * (entry - stop) <= D(equity) * band_risk_pct(config.risk_bands, D(equity)) / 100
     assert decision.quantity * entry <= D(equity) * config.max_position_pct / 100
+
+
+def test_bar_volatility_is_the_std_of_log_returns() -> None:
+    from math import exp
+
+    from tradeloom.trading.risk.sizing import bar_volatility_pct
+
+    closes = [100.0, 100 * exp(0.01), 100.0, 100 * exp(0.01), 100.0]  # returns +1%, -1%, +1%, -1% (log)
+    assert float(bar_volatility_pct(closes)) == pytest.approx(100 * (4 / 3) ** 0.5 * 0.01)  # type: ignore[arg-type]
+    assert bar_volatility_pct([100.0, 101.0]) is None and bar_volatility_pct([1.0, 0.0, 2.0]) is None

@@ -37,7 +37,7 @@ from tradeloom.trading.risk.config import RiskConfig
 from tradeloom.trading.risk.dynamic_stop import ExcursionHistory, NoExcursionHistory, initial_stop_distance, stop_price
 from tradeloom.trading.risk.execution.surge import ChaseGuard, detect_surge
 from tradeloom.trading.risk.protection import PositionSide, ProtectionState, round_trip_fee_offset
-from tradeloom.trading.risk.sizing import TradeStats, position_size
+from tradeloom.trading.risk.sizing import TradeStats, bar_volatility_pct, position_size
 
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
@@ -143,7 +143,11 @@ class ProtectionPolicy:
         if self.fixed_quantity is not None:
             quantity, sizing = instrument.round_quantity(self.fixed_quantity), "fixed size"
         else:
-            size = position_size(self.config.sizing, request.equity, reference, stop, instrument.lot_size, self.trade_stats)
+            volatility = None
+            if self.config.sizing.volatility_target_pct > 0 and window is not None:
+                volatility = bar_volatility_pct(window.closes)
+            size = position_size(self.config.sizing, request.equity, reference, stop, instrument.lot_size,
+                                 self.trade_stats, volatility)
             quantity, sizing = size.quantity, f"risk {size.risk_pct:.2f}% bound by {size.binding}"
         if quantity <= 0:
             self.skipped_entries.append((request.ts, request.symbol, f"size rounds to nothing ({sizing})"))

@@ -9,8 +9,11 @@ named in the decision.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+
+import numpy as np
 
 from tradeloom.trading.risk.increments import floor_to_step
 
@@ -58,7 +61,7 @@ class SizingConfig:
     )
     kelly_min_trades: int = 30
     kelly_multiplier: Decimal = Decimal("0.5")
-    volatility_target_pct: Decimal = ZERO  # 0 turns volatility targeting off
+    volatility_target_pct: Decimal = ZERO  # per bar, of equity; 0 turns volatility targeting off
     max_position_pct: Decimal = Decimal(20)
 
     def __post_init__(self) -> None:
@@ -131,3 +134,11 @@ def position_size(
     quantity = floor_to_step(quantity, lot_size)
     risk_amount = quantity * distance
     return SizeDecision(quantity, risk_amount * HUNDRED / equity, risk_amount, binding)
+
+
+def bar_volatility_pct(closes: Sequence[float]) -> Decimal | None:
+    """The standard deviation of per-bar log returns, in percent (None with fewer than 3 positive closes)."""
+    values = np.asarray(closes, dtype=float)
+    if len(values) < 3 or not (values > 0).all():
+        return None
+    return Decimal(repr(float(np.diff(np.log(values)).std(ddof=1) * 100)))
