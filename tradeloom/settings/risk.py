@@ -62,7 +62,7 @@ class RiskSettings(BaseSettings):
     surge_min_volume_multiple: float = Field(3.0, gt=0, description="Volume over its 50-bar mean that makes a surge.")
     # sizing
     risk_bands: str = Field("0:2,50000:1.5,200000:1,1000000:0.5", description="EQUITY:RISK% bands of risk per trade.")
-    kelly_min_trades: int = Field(30, ge=1, description="Trades needed before the Kelly cap applies.")
+    kelly_min_trades: int = Field(30, ge=0, description="Closed trades needed before the Kelly cap applies (0 off); a negative edge then stops entries.")
     kelly_multiplier: Decimal = Field(Decimal("0.5"), gt=0, le=1, description="Fraction of the Kelly bet used as a cap.")
     volatility_target_pct: Decimal = Field(Decimal(0), ge=0, description="Per-bar volatility of a position at most this percent of equity (0 off).")
     max_position_pct: Decimal = Field(Decimal(20), gt=0, le=100, description="Position notional at most this percent of equity.")

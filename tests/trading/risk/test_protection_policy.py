@@ -25,6 +25,7 @@ from tradeloom.trading.risk.conditional_exit import ConditionalExitConfig
 from tradeloom.trading.risk.config import RiskConfig
 from tradeloom.trading.risk.dynamic_stop import DynamicStopConfig
 from tradeloom.trading.risk.protection_policy import BarArrays, ProtectionPolicy
+from tradeloom.trading.risk.sizing import TradeStats
 
 INSTRUMENT = Instrument("XYZUSD", InstrumentKind.SPOT, "XYZ", "USD", D("0.01"), D(1))
 NO_CONDITIONAL = RiskConfig(conditional_exit=ConditionalExitConfig(enabled=False))
@@ -205,3 +206,20 @@ def test_volatility_targeting_sizes_from_the_bars() -> None:
     assert volatility is not None and D("1.9") < volatility < D("2.1")
     assert plan is not None and "bound by volatility" in plan.reason
     assert plan.quantity == (D(100_000) * D("0.1") / (D(100) * volatility)).to_integral_value(rounding="ROUND_FLOOR")
+
+
+def test_closed_trades_feed_kelly_sizing() -> None:
+    from tradeloom.trading.risk.sizing import SizingConfig
+
+    config = replace(NO_CONDITIONAL, sizing=SizingConfig(kelly_min_trades=4, max_position_pct=D(100)))
+    policy = ProtectionPolicy(config, D(5))
+    for number, net in enumerate((-100, -100, -100, 50)):  # a poor record: 1 win in 4, payoff 0.5
+        pid = f"t{number}"
+        opened = replace(_state(Side.BUY, "1"), position_id=pid, fees=D(1))  # after paying the entry fee
+        policy.plan_entry(_request())
+        policy.on_fill(opened, replace(_fill(Side.BUY, "1"), fee=D(1)), Purpose.ENTRY)
+        closed = replace(opened, quantity=D(0), realised_pnl=D(net + 2), fees=D(2))  # net of both fees
+        policy.on_fill(closed, _fill(Side.SELL, "1"), Purpose.STOP)
+    assert policy.tally.stats() == TradeStats(4, D("0.25"), D("0.5"))
+    plan = policy.plan_entry(_request())
+    assert plan is None and policy.skipped_entries[-1][2].startswith("size rounds to nothing (risk 0.00% bound by kelly")

@@ -44,6 +44,8 @@ def test_capped_kelly_applies_only_with_enough_trades() -> None:
     assert few.binding == "risk" and few.quantity == D(40)
     losing = position_size(config, D(10_000), D(100), D(95), D(1), TradeStats(50, D("0.2"), D(1)))
     assert losing.quantity == 0
+    off = SizingConfig(kelly_min_trades=0, max_position_pct=D(100))
+    assert position_size(off, D(10_000), D(100), D(95), D(1), TradeStats(50, D("0.2"), D(1))).quantity == D(40)
 
 
 def test_volatility_targeting_cuts_a_volatile_asset() -> None:
@@ -92,3 +94,15 @@ def test_bar_volatility_is_the_std_of_log_returns() -> None:
     closes = [100.0, 100 * exp(0.01), 100.0, 100 * exp(0.01), 100.0]  # returns +1%, -1%, +1%, -1% (log)
     assert float(bar_volatility_pct(closes)) == pytest.approx(100 * (4 / 3) ** 0.5 * 0.01)  # type: ignore[arg-type]
     assert bar_volatility_pct([100.0, 101.0]) is None and bar_volatility_pct([1.0, 0.0, 2.0]) is None
+
+
+def test_the_tally_gives_win_rate_and_payoff() -> None:
+    from tradeloom.trading.risk.sizing import TradeTally
+
+    tally = TradeTally()
+    assert tally.stats() is None
+    for pnl in (300, -100, 200, -100, 0):
+        tally.record(D(pnl))
+    stats = tally.stats()
+    # wins 300, 200 (avg 250); losses 100, 100, 0 (avg 66.67): payoff 3.75, win rate 2/5
+    assert stats == TradeStats(5, D("0.4"), D(250) / (D(200) / 3))

@@ -37,7 +37,7 @@ from tradeloom.trading.risk.config import RiskConfig
 from tradeloom.trading.risk.dynamic_stop import ExcursionHistory, NoExcursionHistory, initial_stop_distance, stop_price
 from tradeloom.trading.risk.execution.surge import ChaseGuard, detect_surge
 from tradeloom.trading.risk.protection import PositionSide, ProtectionState, round_trip_fee_offset
-from tradeloom.trading.risk.sizing import TradeStats, bar_volatility_pct, position_size
+from tradeloom.trading.risk.sizing import TradeStats, TradeTally, bar_volatility_pct, position_size
 
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
@@ -87,7 +87,7 @@ class ProtectionPolicy:
         breakers: CircuitBreakers | None = None,
         bars: BarWindow | None = None,
         excursions: ExcursionHistory | None = None,
-        trade_stats: TradeStats | None = None,
+        trade_stats: TradeStats | None = None,  # from the learning engine; None: this run's own trades
         fixed_quantity: Decimal | None = None,
         instruments: Mapping[str, Instrument] | None = None,
         clock: Clock | None = None,
@@ -106,6 +106,8 @@ class ProtectionPolicy:
         self.chase_guard = ChaseGuard(config.surge, clock) if clock is not None else None
         self.skipped_entries: list[tuple[int, str, str]] = []  # (ts, symbol, why) of entries not made
         self.states: dict[str, ProtectionState] = {}
+        self.tally = TradeTally()  # this run's closed trades: Kelly sizing once enough exist
+        self._opening: dict[str, tuple[Decimal, Decimal]] = {}  # position id -> (realised, fees) before it
         self._distance: dict[str, Decimal] = {}
         self._seen_changes = 0
 
@@ -146,8 +148,9 @@ class ProtectionPolicy:
             volatility = None
             if self.config.sizing.volatility_target_pct > 0 and window is not None:
                 volatility = bar_volatility_pct(window.closes)
+            stats = self.trade_stats if self.trade_stats is not None else self.tally.stats()
             size = position_size(self.config.sizing, request.equity, reference, stop, instrument.lot_size,
-                                 self.trade_stats, volatility)
+                                 stats, volatility)
             quantity, sizing = size.quantity, f"risk {size.risk_pct:.2f}% bound by {size.binding}"
         if quantity <= 0:
             self.skipped_entries.append((request.ts, request.symbol, f"size rounds to nothing ({sizing})"))
@@ -159,10 +162,14 @@ class ProtectionPolicy:
         """Start protection on the entry fill; account exits; forget a closed position."""
         if state.quantity == 0:
             self.states.pop(state.position_id, None)
+            opening = self._opening.pop(state.position_id, None)
+            if opening is not None:
+                self.tally.record((state.realised_pnl - opening[0]) - (state.fees - opening[1]))
             return ()
         protection = self.states.get(state.position_id)
         if purpose is Purpose.ENTRY:
             if protection is None:
+                self._opening[state.position_id] = (state.realised_pnl, state.fees - fill.fee)
                 protection = self._start(state)
             else:
                 protection.add_quantity(fill.quantity)

@@ -52,6 +52,30 @@ class TradeStats:
     payoff: Decimal  # average win / average loss
 
 
+class TradeTally:
+    """Net results of closed trades, kept as they close, for the Kelly fraction."""
+
+    __slots__ = ("wins", "losses", "won", "lost")
+
+    def __init__(self) -> None:
+        self.wins, self.losses = 0, 0
+        self.won, self.lost = ZERO, ZERO
+
+    def record(self, pnl: Decimal) -> None:
+        """Add one closed trade's net result (a zero result counts as a loss: it paid for nothing)."""
+        if pnl > 0:
+            self.wins, self.won = self.wins + 1, self.won + pnl
+        else:
+            self.losses, self.lost = self.losses + 1, self.lost - pnl
+
+    def stats(self) -> TradeStats | None:
+        """Win rate and payoff so far; None until there is at least one win and one loss."""
+        if not self.wins or not self.losses or self.lost == 0:
+            return None
+        payoff = (self.won / self.wins) / (self.lost / self.losses)
+        return TradeStats(self.wins + self.losses, Decimal(self.wins) / (self.wins + self.losses), payoff)
+
+
 @dataclass(frozen=True)
 class SizingConfig:
     """Rules of position sizing; validated on construction."""
@@ -59,7 +83,7 @@ class SizingConfig:
     risk_bands: tuple[RiskBand, ...] = field(
         default_factory=lambda: parse_risk_bands("0:2,50000:1.5,200000:1,1000000:0.5")
     )
-    kelly_min_trades: int = 30
+    kelly_min_trades: int = 30  # 0 turns the Kelly cap off
     kelly_multiplier: Decimal = Decimal("0.5")
     volatility_target_pct: Decimal = ZERO  # per bar, of equity; 0 turns volatility targeting off
     max_position_pct: Decimal = Decimal(20)
@@ -70,8 +94,8 @@ class SizingConfig:
         for band in self.risk_bands:
             if not ZERO < band.risk_pct <= HUNDRED:
                 raise ValueError(f"risk band {band} must risk more than 0% and at most 100%")
-        if self.kelly_min_trades < 1 or not ZERO < self.kelly_multiplier <= 1:
-            raise ValueError("kelly needs at least one trade and a multiplier in (0, 1]")
+        if self.kelly_min_trades < 0 or not ZERO < self.kelly_multiplier <= 1:
+            raise ValueError("kelly needs a trade count >= 0 (0 turns it off) and a multiplier in (0, 1]")
         if self.volatility_target_pct < 0 or not ZERO < self.max_position_pct <= HUNDRED:
             raise ValueError("volatility target must be >= 0 and max position share in (0, 100]")
 
@@ -119,7 +143,7 @@ def position_size(
     if entry <= 0 or distance == 0:
         raise ValueError(f"entry {entry} must be positive and differ from the stop {stop}")
     risk_pct, binding = band_risk_pct(config.risk_bands, equity), "risk"
-    if stats is not None and stats.trades >= config.kelly_min_trades:
+    if stats is not None and config.kelly_min_trades > 0 and stats.trades >= config.kelly_min_trades:
         kelly = kelly_pct(stats, config.kelly_multiplier)
         if kelly < risk_pct:
             risk_pct, binding = kelly, "kelly"
