@@ -114,7 +114,7 @@ def test_a_halt_cancels_entries_once_and_flattens_by_setting() -> None:
     assert first == [CancelEntries(f"halted: {reason}"), ExitPosition(f"breaker: {reason}")]
     assert policy.on_market_data(_state(Side.BUY, "4", high=101)) == [ExitPosition(f"breaker: {reason}")]
     assert policy.plan_entry(_request()) is None
-    assert policy.skipped_entries == [(0, "XYZUSD", f"trading state halted: {reason}")]
+    assert list(policy.skipped_entries) == [(0, "XYZUSD", f"trading state halted: {reason}")]
 
 
 def test_the_conditional_exit_records_its_conditions() -> None:

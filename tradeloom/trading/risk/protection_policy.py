@@ -12,6 +12,7 @@ level (``scale_out_2R``); a conditional exit's lists the conditions that held.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -104,7 +105,7 @@ class ProtectionPolicy:
         if bars is not None and clock is None:
             raise ValueError("a policy that sees bars validates chases per day: pass clock= or breakers=")
         self.chase_guard = ChaseGuard(config.surge, clock) if clock is not None else None
-        self.skipped_entries: list[tuple[int, str, str]] = []  # (ts, symbol, why) of entries not made
+        self.skipped_entries: deque[tuple[int, str, str]] = deque(maxlen=10_000)  # (ts, symbol, why), newest last
         self.states: dict[str, ProtectionState] = {}
         self.tally = TradeTally()  # this run's closed trades: Kelly sizing once enough exist
         self._opening: dict[str, tuple[Decimal, Decimal]] = {}  # position id -> (realised, fees) before it
