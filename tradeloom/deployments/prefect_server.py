@@ -39,13 +39,21 @@ def flow_run_url(api_url: str, flow_run_id: object) -> str:
     return f"{ui_url(api_url)}/runs/flow-run/{flow_run_id}"
 
 
+EPHEMERAL_STARTUP_SECONDS = 180  # Prefect's 20 s default is too short for a first start on a busy machine
+
+
 @contextmanager
 def using_api(api_url: str | None) -> Iterator[None]:
-    """Point Prefect at ``api_url`` inside the block; None keeps Prefect's own choice (ephemeral)."""
-    if api_url is None:
-        yield
-        return
-    from prefect.settings import PREFECT_API_URL, temporary_settings
+    """Point Prefect at ``api_url`` inside the block; None runs on one temporary (ephemeral) API."""
+    from prefect.settings import (
+        PREFECT_API_URL,
+        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
+        temporary_settings,
+    )
 
+    if api_url is None:
+        with temporary_settings(updates={PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS: EPHEMERAL_STARTUP_SECONDS}):
+            yield
+        return
     with temporary_settings(updates={PREFECT_API_URL: api_url}):
         yield
