@@ -6,13 +6,14 @@ from pathlib import Path
 
 import typer
 
-from tradeloom.deployments import cli_data, cli_ingest
+from tradeloom.deployments import cli_backtest, cli_data, cli_ingest
 from tradeloom.deployments.cli_output import console
 from tradeloom.settings.platform import PlatformSettings
 
 app = typer.Typer(help="tradeloom: market data, backtests, risk and live trading, run by Prefect.", no_args_is_help=True)
 app.add_typer(cli_ingest.app, name="ingest")
 app.add_typer(cli_data.app, name="data")
+cli_backtest.register(app)
 deployments_app = typer.Typer(help="The deployment registry.", no_args_is_help=True)
 app.add_typer(deployments_app, name="deployments")
 

@@ -7,6 +7,7 @@ run tracking. Inputs are large (bars), so nothing here is cached on its inputs.
 from __future__ import annotations
 
 import subprocess
+from importlib import metadata
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -20,7 +21,6 @@ from prefect import task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
-import tradeloom
 from tradeloom.data.instruments import INSTRUMENTS
 from tradeloom.data.store import MarketStore
 from tradeloom.trading.instrument import Instrument, InstrumentKind
@@ -156,12 +156,16 @@ def run_backtest_task(name: str, params: dict[str, Any], bars: Bars, recipe: Bac
 def code_version() -> str:
     """tradeloom's version and, in a git checkout, the commit (``0.1.0+abc1234``)."""
     try:
-        done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=Path(tradeloom.__file__).parent,
+        version = metadata.version("tradeloom")
+    except metadata.PackageNotFoundError:
+        version = "unknown"
+    try:
+        done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=Path(__file__).resolve().parent,
                               capture_output=True, text=True, timeout=5)
     except (OSError, subprocess.SubprocessError):
-        return tradeloom.__version__
+        return version
     sha = done.stdout.strip()
-    return f"{tradeloom.__version__}+{sha}" if done.returncode == 0 and sha else tradeloom.__version__
+    return f"{version}+{sha}" if done.returncode == 0 and sha else version
 
 
 def ledger_record(outcome: BacktestOutcome, created_at: datetime, version: str) -> BacktestRun:

@@ -1,0 +1,100 @@
+"""``tradeloom backtest`` end to end on Parquet and CSV files, and ``tradeloom kill-switch`` on/off/status."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import pandas as pd
+from typer.testing import CliRunner, Result
+
+from tests.trading.optimiser.series import hand_bars
+from tradeloom.deployments.cli import app
+from tradeloom.trading.risk.kill_switch import FileKillSwitch
+
+TRADELOOM = str(Path(sys.executable).with_name("tradeloom"))
+METRICS = {"total_return", "cagr", "sharpe", "sortino", "calmar", "max_drawdown", "max_drawdown_duration_bars",
+           "max_drawdown_duration_ns", "win_rate", "profit_factor", "expectancy", "exposure", "trades", "fees"}
+
+
+def _env(home: Path) -> dict[str, str]:
+    env = {**os.environ, "TRADELOOM_HOME": str(home), "TRADELOOM_PREFECT_API_URL": "http://127.0.0.1:9/api"}  # nothing there
+    env.pop("PREFECT_API_URL", None)
+    env["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"] = "300"  # a loaded 2-core machine starts it slowly
+    return env
+
+
+def _hand_files(tmp_path: Path) -> tuple[Path, Path]:
+    bars = hand_bars()
+    frame = pd.DataFrame({"ts": bars.ts, "open": bars.open, "high": bars.high, "low": bars.low, "close": bars.close,
+                          "volume": bars.volume})
+    parquet = tmp_path / "hand.parquet"
+    frame.to_parquet(parquet)  # ts as integer nanoseconds
+    csv = tmp_path / "hand.csv"
+    frame.assign(ts=pd.to_datetime(frame["ts"], utc=True).dt.strftime("%Y-%m-%dT%H:%M:%SZ")).to_csv(csv, index=False)  # ISO
+    return parquet, csv
+
+
+def test_backtest_json_on_parquet_and_csv_gives_the_hand_computed_trades(tmp_path):
+    parquet, csv = _hand_files(tmp_path)
+    runs = {}
+    for name, path in (("parquet", parquet), ("csv", csv)):  # both at once: each starts a temporary Prefect API
+        home = tmp_path / f"home-{name}"
+        args = [TRADELOOM, "backtest", "--strategy", "sma_cross", "--symbol", "TEST", "--timeframe", "1h",
+                "--start", "2019-02-04T00:00", "--end", "2019-02-05T00:00", "--param", "fast=2", "--param", "slow=3",
+                "--stop-pct", "2", "--take-profit-pct", "4", "--fee-pct", "0.1", "--cash", "10000", "--size", "1",
+                "--data", str(path), "--policy", "fixed", "--json"]
+        runs[name] = (home, subprocess.Popen(args, env=_env(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    for name, (home, process) in runs.items():
+        stdout, stderr = process.communicate(timeout=600)
+        assert process.returncode == 0, stderr
+        out = json.loads(stdout)
+        assert out["trades"] == 2, name
+        assert Decimal(out["final_equity"]) == Decimal("10004.63096")  # 10000 + 0.797 + 3.83396
+        assert METRICS <= set(out["metrics"])
+        assert out["metrics"]["trades"] == 2 and Decimal(out["metrics"]["fees"]) == Decimal("0.40904")
+        assert out["metrics"]["win_rate"] == 1.0 and out["metrics"]["profit_factor"] is None  # no losing trade
+        assert out["exits_by_reason"] == {"stop": 0, "take_profit": 1, "breakeven": 0, "trailing": 0, "conditional": 0,
+                                          "signal": 1, "breaker": 0}
+        assert [(t["entry_price"], t["exit_price"]) for t in out["trade_list"]] == [("101.00000", "102.00000"),
+                                                                                    ("101.00000", "105.04000")]
+        assert out["start"] == "2019-02-04T00:00:00+00:00" and out["end"] == "2019-02-04T19:00:00+00:00"
+        for kind in ("png", "html"):
+            report = Path(out["reports"][kind])
+            assert report.parent == home / "reports" and report.is_file()
+        assert "temporary" in stderr  # no local server: it said so
+
+
+def _invoke(home: Path, *args: str) -> Result:
+    return CliRunner().invoke(app, list(args), env={"TRADELOOM_HOME": str(home)})
+
+
+def test_a_bad_parameter_is_refused_naming_it(tmp_path):
+    done = _invoke(tmp_path, "backtest", "--param", "fast", "--json")
+    assert done.exit_code == 2 and "must look like NAME=VALUE" in done.output
+
+
+def _switch(home: Path, *args: str) -> dict:
+    done = _invoke(home, "kill-switch", *args, "--json")
+    assert done.exit_code == 0, done.output
+    return json.loads(done.stdout)
+
+
+def test_kill_switch_on_off_status_says_who_why_and_when(tmp_path):
+    home = tmp_path / "home"
+    assert _switch(home, "status") == {"engaged": False, "reason": "", "by": "", "since": None,
+                                       "file": str(home / "kill_switch.json")}
+    pulled = _switch(home, "on", "--reason", "exchange outage")
+    assert pulled["engaged"] and pulled["reason"] == "exchange outage" and "@" in pulled["by"]
+    assert pulled["since"].endswith("+00:00")
+    assert _switch(home, "status") == pulled
+    assert FileKillSwitch(home / "kill_switch.json").status().engaged  # what the engine reads
+    released = _switch(home, "off")
+    assert not released["engaged"] and released["reason"] == "released" and released["since"] >= pulled["since"]
+    assert not FileKillSwitch(home / "kill_switch.json").status().engaged
+    refused = _invoke(home, "kill-switch", "on")
+    assert refused.exit_code == 2 and "needs a reason" in refused.output
