@@ -20,6 +20,7 @@ from tradeloom.trading.risk.config import RiskConfig
 from tradeloom.trading.risk.protection_policy import ProtectionPolicy
 from tradeloom.trading.simulated import VenueConfig
 from tradeloom.trading.simulated.fees import FeeSchedule
+from tradeloom.trading.simulated.latency import FixedLatency, UniformLatency
 from tradeloom.trading.strategies.base import Bars, PositionSide, Signals, Strategy
 
 INSTRUMENT = Instrument("XYZUSD", InstrumentKind.PERPETUAL, "XYZ", "USD", D("0.01"), D(1))  # shorts allowed
@@ -117,14 +118,18 @@ def _bars(steps: list[int], wicks: list[int], volumes: list[int]) -> Bars:
     side=st.sampled_from([1, -1]),
     entries=st.lists(st.integers(0, 40), min_size=1, max_size=3),
     participation=st.sampled_from([None, D("0.25"), D("0.5")]),
+    latency=st.sampled_from([None, (0, 90), (30, 150)]),  # seconds: orders may arrive a bar or two late
+    seed=st.integers(0, 1000),
 )
 def test_invariants_hold_through_the_engine(data: tuple[list[int], list[int], list[int]], side: int,
-                                            entries: list[int], participation: D | None) -> None:
+                                            entries: list[int], participation: D | None,
+                                            latency: tuple[int, int] | None, seed: int) -> None:
     steps, wicks, volumes = data
     steps = [s * side for s in steps]  # bias the path toward the position's favour, so levels are reached
     bars = _bars(steps, wicks, volumes)
     policy = Watched(ProtectionPolicy(CONFIG, D(2), fee_rate=D("0.001"), fixed_quantity=D(40)))
-    venue = VenueConfig(fees=FeeSchedule(D("0.001"), D("0.001")), volume_participation=participation)
+    delays = FixedLatency() if latency is None else UniformLatency(latency[0] * 10**9, latency[1] * 10**9, seed)
+    venue = VenueConfig(fees=FeeSchedule(D("0.001"), D("0.001")), volume_participation=participation, latency=delays)
     result = run_backtest(EnterAt({"side": side, "bars": tuple(sorted(set(entries)))}), bars, INSTRUMENT, venue,
                           policy, D(100_000))
     entered: dict[str, D] = defaultdict(D)
