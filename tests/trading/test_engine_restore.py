@@ -90,3 +90,15 @@ def test_a_position_the_venue_disagrees_with_is_reported() -> None:
     notes = second.restore()
     assert "position 0 in the ledger but 1.000 at the venue" in notes
     assert first.account.position.quantity == D("1")
+
+
+def test_a_bounded_session_stops_at_its_time_and_carries_on() -> None:
+    venue, ledger, clock = fresh()
+    reference = session(venue, ledger, clock, "A")
+    reference.run()
+    venue, ledger, clock = fresh()
+    engine = session(venue, ledger, clock, "A")
+    assert engine.run(until_ns=int(DATA.ts[3])) is True
+    assert clock.now_ns() >= int(DATA.ts[3]) and engine.account.position.quantity == D("1")
+    assert engine.run() is False
+    assert fills_of(engine) == fills_of(reference)

@@ -85,11 +85,22 @@ class Engine(IntentExecutor):
             self._load(0)
         return restore(self)
 
-    def run(self) -> None:
-        """Pump the venue until it has no more market data."""
+    def run(self, until_ns: int | None = None) -> bool:
+        """Pump the venue until it has no more market data, or until the clock reaches ``until_ns``.
+
+        Returns False when the venue has no more data, True when stopped by ``until_ns`` (a
+        bounded live session: call ``run`` again, or restore a new engine, to carry on).
+        """
         pump = self.venue.pump
+        if until_ns is None:
+            while pump():
+                pass
+            return False
+        now = self.clock.now_ns
         while pump():
-            pass
+            if now() >= until_ns:
+                return True
+        return False
 
     def on_market_data(self, symbol: str, index: int) -> None:
         """A bar closed: act on its signal, then let the policy look at the open position."""
