@@ -82,12 +82,8 @@ def store(batch: Batch, store_path: Path, lock_timeout: float) -> WriteResult:
 @serialised(MARKET_STORE_WRITER)
 def quarantine(batch: Batch, report: ValidationReport, store_path: Path, lock_timeout: float) -> QuarantineRecord:
     """Keep a failed batch (payloads and frame) aside with its failed checks; nothing enters the tables."""
-    failed = [
-        {"expectation": f.expectation, "column": f.column, "unexpected_count": f.unexpected_count, "detail": f.detail}
-        for f in report.failed
-    ]
     return MarketStore(store_path, lock_timeout=lock_timeout).quarantine(
-        batch, reason=report.summary(), failed_checks=failed, quarantined_at=datetime.now(timezone.utc)
+        batch, reason=report.summary(), failed_checks=report.failed_checks(), quarantined_at=datetime.now(timezone.utc)
     )
 
 
