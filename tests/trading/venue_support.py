@@ -8,7 +8,7 @@ import numpy as np
 
 from tradeloom.trading.events import Fill, OrderEvent
 from tradeloom.trading.instrument import Instrument, InstrumentKind
-from tradeloom.trading.orders import Order, OrderType, Purpose, Side, TimeInForce
+from tradeloom.trading.orders import Order, OrderType, Side, TimeInForce
 from tradeloom.trading.strategies.base import Bars
 
 MINUTE = 60_000_000_000
@@ -63,5 +63,3 @@ def close_ts(index: int) -> int:
     """When bar ``index`` closes (the next bar's start)."""
     return T0 + (index + 1) * MINUTE
 
-
-__all__ = ["D", "Purpose", "Side", "OrderType", "TimeInForce"]
