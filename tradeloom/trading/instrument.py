@@ -105,7 +105,10 @@ class Instrument:
 
     def round_price(self, price: Decimal | float | int | str) -> Decimal:
         """``price`` rounded to the nearest tick (half to even)."""
-        return self._to_step(price, self.tick_size, self._tick_q, ROUND_HALF_EVEN)  # type: ignore[attr-defined]
+        q = self._tick_q  # type: ignore[attr-defined]
+        if q is not None:  # the common case, without the extra call
+            return (price if isinstance(price, Decimal) else Decimal(price)).quantize(q, ROUND_HALF_EVEN)
+        return self._to_step(price, self.tick_size, q, ROUND_HALF_EVEN)
 
     def safe_price(self, side: str, price: Decimal | float | int | str) -> Decimal:
         """``price`` rounded to a tick in the owner's safe direction: BUY down, SELL up."""

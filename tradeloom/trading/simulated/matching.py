@@ -50,7 +50,8 @@ class Working:
         kind = order.order_type
         self.stop_waiting = kind is _STOP_MARKET or kind is _STOP_LIMIT  # a stop not yet triggered
         self.limit_like = kind is _LIMIT  # a limit, or a stop-limit once triggered
-        self.levels()
+        self.stop_level = INF if order.stop_price is None else float(order.stop_price)
+        self.limit_level = INF if order.price is None else float(order.price)
 
     def levels(self) -> None:
         """Cache the stop and limit prices as floats for the per-bar checks (after any change)."""

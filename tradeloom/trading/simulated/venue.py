@@ -28,6 +28,7 @@ from tradeloom.trading.strategies.base import Bars
 from tradeloom.trading.venue import VenueListener
 
 ZERO = Decimal(0)
+_ACCEPTED = OrderStatus.ACCEPTED
 
 
 def _bar_interval(bars: Bars, configured: int | None) -> int:
@@ -161,9 +162,11 @@ class SimulatedVenue(MatchingEngine):
             return
         if self.in_point and w.arrival <= self.current_ts:
             self.working.append(w)
+        elif not self.pending or self.pending[-1].arrival <= w.arrival:
+            self.pending.append(w)  # the usual case: arrivals in the order sent
         else:
             bisect.insort(self.pending, w, key=lambda x: x.arrival)
-        self.touch()
+        self._dirty = True
 
     def cancel(self, client_order_id: str, reason: str = "") -> None:
         """Cancel a working or pending order at once; unknown or finished orders are ignored."""
@@ -301,15 +304,13 @@ class SimulatedVenue(MatchingEngine):
         if self._listener is not None:
             self._listener.on_order_event(event)
 
-    def _next_venue_id(self) -> str:
-        self._order_seq += 1
-        return f"SIM-{self._order_seq}"
-
     def accept(self, w: Working, ts: int) -> None:  # type: ignore[override]
         """The order arrived and passed the checks made at arrival."""
-        w.order.venue_order_id = self._next_venue_id()
-        w.order.transition(OrderStatus.ACCEPTED)
-        self._emit(OrderAccepted(w.order.client_order_id, w.order.venue_order_id, ts))
+        o = w.order
+        self._order_seq += 1
+        o.venue_order_id = f"SIM-{self._order_seq}"
+        o.transition(_ACCEPTED)
+        self._emit(OrderAccepted(o.client_order_id, o.venue_order_id, ts))
 
     def reject(self, w: Working, reason: str, ts: int) -> None:  # type: ignore[override]
         """Refuse the order with ``reason``."""
