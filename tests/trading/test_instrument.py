@@ -69,3 +69,17 @@ def test_bad_instruments_are_refused_with_the_field() -> None:
         Instrument("X", "bond", "A", "B", D("1"), D("1"))  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="cannot split"):
         instrument_for("BTC", "spot", "1", "1")
+
+
+def test_an_instrument_from_a_market_data_listing() -> None:
+    from tradeloom.data.instruments import instrument
+    from tradeloom.trading.instrument import instrument_from_listing
+
+    eur = instrument_from_listing(instrument("EURUSD"), lot_size="1000", min_notional="1")
+    assert (eur.kind, eur.base, eur.quote, eur.tick_size, eur.lot_size) == (InstrumentKind.FX, "EUR", "USD", D("0.00001"), D("1000"))
+    jpy = instrument_from_listing(instrument("USDJPY"))
+    assert jpy.tick_size == D("0.001") and jpy.price_precision == 3
+    ibm = instrument_from_listing(instrument("IBM"))
+    assert (ibm.kind, ibm.base, ibm.tick_size) == (InstrumentKind.EQUITY, "IBM", D("0.01"))
+    btc = instrument_from_listing(instrument("BTCUSD"), lot_size="0.0001", tick_size="0.5")
+    assert (btc.kind, btc.tick_size) == (InstrumentKind.SPOT, D("0.5"))

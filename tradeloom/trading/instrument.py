@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
 from enum import Enum
+from typing import Protocol
 
 
 class InstrumentKind(str, Enum):
@@ -169,3 +170,30 @@ def instrument_for(
         min_notional=Decimal(min_notional),
         max_notional=None if max_notional is None else Decimal(max_notional),
     )
+
+
+class MarketListing(Protocol):
+    """What ``instrument_from_listing`` reads (``tradeloom.data.instruments.MarketInstrument`` has it)."""
+
+    symbol: str
+    asset_class: str
+    dukascopy_divisor: float | None
+    base: str | None
+    quote: str | None
+
+
+_KINDS = {"fx": InstrumentKind.FX, "metal": InstrumentKind.FX, "crypto": InstrumentKind.SPOT,
+          "equity": InstrumentKind.EQUITY, "index": InstrumentKind.EQUITY, "commodity": InstrumentKind.EQUITY}
+
+
+def instrument_from_listing(listing: MarketListing, lot_size: Decimal | str = "1", min_notional: Decimal | str = "0",
+                            tick_size: Decimal | str | None = None) -> Instrument:
+    """A tradable Instrument for a market-data listing: the tick from its price divisor unless given (else 0.01)."""
+    if tick_size is None:
+        divisor = listing.dukascopy_divisor
+        tick_size = Decimal(1) / Decimal(int(divisor)) if divisor else Decimal("0.01")
+    kind = _KINDS.get(listing.asset_class)
+    if kind is None:
+        raise ValueError(f"{listing.symbol}: no trading kind for asset class {listing.asset_class!r}")
+    return Instrument(listing.symbol, kind, listing.base or listing.symbol, listing.quote or "USD",
+                      Decimal(tick_size), Decimal(lot_size), Decimal(min_notional))
