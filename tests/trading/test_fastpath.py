@@ -164,12 +164,12 @@ def test_an_exit_signal_at_the_close_that_reached_a_level_exits_everything_inste
     assert result.reason_label(int(trade["reason"])) == "signal"
 
 
-def test_a_stop_gapped_after_an_exit_withdrew_the_scale_out_covers_only_what_it_was_sized_for():
+def test_after_an_exit_withdrew_the_scale_out_a_gapped_stop_covers_the_whole_position_again():
     rows = [(100, 100, 100, 100), (100, 100.5, 99.5, 100), (100, 110, 99, 104), (99, 100, 98, 99)]
     result = run(rows, {0: 1}, exits=(2,), policy=PROTECT)
-    t = result.trades
-    assert [result.reason_label(int(c)) for c in t["reason"]] == ["breakeven", "signal"]
-    assert list(t["quantity"]) == [0.5, 0.5] and list(t["exit_price"]) == [99, 99]
+    trade = only_trade(result)
+    assert result.reason_label(int(trade["reason"])) == "breakeven"
+    assert (trade["quantity"], trade["exit_price"]) == (1.0, 99)
 
 
 def test_protection_breakeven_stop_is_entry_plus_round_trip_fees():

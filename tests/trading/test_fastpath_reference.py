@@ -34,7 +34,6 @@ class RefPosition:
     best: float = 0.0
     taken: set[int] = field(default_factory=set)
     market_orders: list[tuple[int, float]] = field(default_factory=list)  # (reason code, quantity)
-    withheld: float = 0.0  # scale-out quantity withdrawn by an exit; the stop was sized without it
 
 
 def _grid(steps: int, step: float) -> float:
@@ -48,7 +47,7 @@ def _round_tick(price: float, tick: float, up: bool) -> float:
     if tick <= 0:
         return price
     steps = price / tick
-    if abs(steps - round(steps)) < 1e-9:
+    if abs(steps - round(steps)) < max(1e-9, 1e-13 * abs(steps)):
         steps = round(steps)
     return _grid(math.ceil(steps) if up else math.floor(steps), tick)
 
@@ -57,7 +56,7 @@ def _round_lot(quantity: float, lot: float) -> float:
     if lot <= 0:
         return quantity
     steps = quantity / lot
-    if abs(steps - round(steps)) < 1e-9:
+    if abs(steps - round(steps)) < max(1e-9, 1e-13 * abs(steps)):
         steps = round(steps)
     return _grid(math.floor(steps), lot)
 
@@ -94,8 +93,7 @@ def reference_backtest(open_, high, low, close, entry, exit_, policy: FastPolicy
 
     for j in range(len(close)):
         if pos is not None:
-            scaling = sum(q for code, q in pos.market_orders if code >= 10) + pos.withheld
-            pos.withheld = 0.0
+            scaling = sum(q for code, q in pos.market_orders if code >= 10)
             if hits_stop(open_[j], pos.stop):  # opened at or through the stop
                 stop_qty = pos.remaining - scaling
                 fill(pos, j, open_[j], stop_qty if stop_qty > 1e-12 * pos.quantity else pos.remaining, pos.stop_code)
@@ -171,8 +169,7 @@ def reference_backtest(open_, high, low, close, entry, exit_, policy: FastPolicy
         if pos is not None:
             send_exit = bool(exit_[j]) and int(entry[j]) != side
             if send_exit:
-                pos.withheld = sum(q for _, q in pos.market_orders)
-                pos.market_orders.clear()  # the exit takes everything instead
+                pos.market_orders.clear()  # the exit takes everything instead; the stop covers it all again
         else:
             send_entry = int(entry[j]) == side and not last
         equity.append(cash + (side * pos.remaining * close[j] if pos is not None else 0.0))

@@ -5,12 +5,13 @@ package's ProtectionPolicy), per bar ``j`` for a long (a short is the mirror ima
 
 1. At the open, first the resting orders the open gapped through fill at the open: the stop
    (for the quantity not being scaled out) or else the take-profit. Then the market orders
-   sent at the previous close: scale-outs, a signal exit (what is left), an entry. An entry's stop is ``entry * (1 - stop)``
-   (``stop_basis`` 0, the fixed policy) or ``entry - close[j-1] * stop`` (basis 1, the protection
-   policy, whose R comes from the signal bar's close); R = entry - stop. A take-profit, if any,
-   rests at ``entry * (1 + tp)``. Stops and targets rest from the entry bar on.
-2. The stop fills what is left at its price if the low touches it (on the entry bar too). It
-   is looked at before the target, so a bar touching both stops out.
+   sent at the previous close: scale-outs, a signal exit (what is left), an entry. An entry's
+   stop is ``entry * (1 - stop)`` (``stop_basis`` 0, the fixed policy) or
+   ``entry - close[j-1] * stop`` (basis 1, the protection policy, whose R comes from the
+   signal bar's close); R = entry - stop. A take-profit, if any, rests at
+   ``entry * (1 + tp)``. Stops and targets rest from the entry bar on.
+2. The stop fills what is left at its price if the low touches it (touching is enough; on
+   the entry bar too). It is looked at before the target, so a bar touching both stops out.
 3. Then the take-profit at its price if the high trades strictly through it (the venue's
    queue assumption: touching a resting limit is not enough; a gap through it at the open
    fills at the open).
@@ -19,9 +20,9 @@ package's ProtectionPolicy), per bar ``j`` for a long (a short is the mirror ima
    trails the best price by the highest reached rung of the ladder; it never loosens. Each
    scale-out level the best price has reached is taken once: its share of the entry quantity
    (the last level of a full ladder: all that is left) is sent at market for the next open.
-   Then the bar's signals: an exit (when holding; it withdraws the scale-outs of this close and
-   takes what is left, though the stop keeps the size it was given without them until the
-   next open) or an entry in ``direction`` (when flat).
+   Then the bar's signals: an exit (when holding; it withdraws the scale-outs of this close,
+   the stop grows back to the whole position, and the exit takes what is left at the next
+   open) or an entry in ``direction`` (when flat).
 
 Prices the policy makes are rounded to ``tick`` as the engine rounds them: the fixed stop and
 target in the owner's safe direction (a long's up), the protection stop looser, breakeven
@@ -41,7 +42,10 @@ REASON_TAKE_PROFIT = 4
 REASON_SIGNAL = 5
 REASON_SCALE_OUT = 10  # + level index
 
+# A price a few ulps off a grid point is on it (float error, e.g. 168.04525 * 1.04), so it is
+# not pushed a whole tick by ceil/floor; grid values of this data never lie that close otherwise.
 _SNAP = 1e-9
+_SNAP_REL = 1e-13
 _TIE = 1e-12
 
 
@@ -62,7 +66,7 @@ def _to_tick(price: float, tick: float, up: bool) -> float:
         return price
     steps = price / tick
     nearest = np.round(steps)
-    if abs(steps - nearest) < _SNAP:
+    if abs(steps - nearest) < max(_SNAP, _SNAP_REL * abs(steps)):
         steps = nearest
     return _on_grid(np.ceil(steps) if up else np.floor(steps), tick)
 
@@ -73,7 +77,7 @@ def _to_lot(quantity: float, lot: float) -> float:
         return quantity
     steps = quantity / lot
     nearest = np.round(steps)
-    if abs(steps - nearest) < _SNAP:
+    if abs(steps - nearest) < max(_SNAP, _SNAP_REL * abs(steps)):
         steps = nearest
     return _on_grid(np.floor(steps), lot)
 
@@ -155,17 +159,15 @@ def simulate(
     pending_entry = False
     pending_exit = False
     pending_scale = False
-    withheld = 0.0
 
     for j in range(n):
         o = open_[j]
         # 1. at the open: resting orders the open gapped through (the stop for what is not being
         #    scaled out, else the target), then the market orders sent at the last close
         if qty > 0.0:
-            pending_total = withheld
+            pending_total = 0.0
             for k in range(n_levels):
                 pending_total += pending_q[k]
-            withheld = 0.0
             fill = np.nan
             reason = stop_reason
             q = qty - pending_total if qty - pending_total > 1e-12 * qty0 else qty
@@ -289,10 +291,9 @@ def simulate(
         if qty > 0.0:
             if exit_[j] and entry[j] != direction:
                 pending_exit = True
-                if pending_scale:  # the exit takes the whole position; the scale-outs are withdrawn
-                    pending_scale = False  # but the stop stays sized without them until the open
+                if pending_scale:  # the exit takes the whole position: the scale-outs are withdrawn
+                    pending_scale = False  # and the stop covers the whole position again
                     for k in range(n_levels):
-                        withheld += pending_q[k]
                         pending_q[k] = 0.0
         elif entry[j] == direction and j + 1 < n:
             pending_entry = True
