@@ -76,3 +76,17 @@ def test_bad_inputs_fail_the_flow_naming_the_problem(home, tmp_path):
     with pytest.raises(ValueError, match="unknown strategy 'nope'|no saved strategy 'nope'"):
         backtest(strategy="nope", symbol="TEST", timeframe="1h", data=str(write_bars(hand_bars(), tmp_path / "h.csv")))
     assert np.isfinite(hand_bars().close).all()
+
+
+def test_the_main_jobs_baseline_backtest_shows_each_protection_rule_on_the_sample_hours(home):
+    from tradeloom.flows.ingest import ingest_dukascopy
+    from tradeloom.flows.sample import BASELINE_BACKTEST, SAMPLE_DIR, _utc
+
+    ingest_dukascopy(symbols=["EURUSD"], timeframes=["1h"], start=_utc(2019, 2, 1), end=_utc(2019, 3, 1),
+                     base_url=str(SAMPLE_DIR / "dukascopy"), api="legacy")
+
+    summary = backtest(**BASELINE_BACKTEST)
+
+    assert summary["bars"] == 480 and summary["policy"] == "protection" and summary["trades"] == 19
+    assert summary["exits_by_reason"] == {"stop": 7, "take_profit": 0, "breakeven": 0, "trailing": 2, "conditional": 2,
+                                          "signal": 5, "breaker": 0, "scale_out_2R": 2, "scale_out_3R": 1, "scale_out_4R": 0}

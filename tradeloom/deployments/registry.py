@@ -7,7 +7,9 @@ from typing import Any
 
 from prefect import Flow
 
+from tradeloom.flows.backtest import backtest
 from tradeloom.flows.ingest import ingest_alphavantage, ingest_dukascopy, ingest_instrument, ingest_yahoo
+from tradeloom.flows.optimise import optimise
 from tradeloom.flows.sample import sample_pipeline
 
 
@@ -49,6 +51,19 @@ DEPLOYMENTS: tuple[DeploymentSpec, ...] = (
         "bundled", sample_pipeline, "tradeloom/flows/sample.py:sample_pipeline",
         "The bundled sample data through every ingestion flow (the main job runs it at start).",
         tags=("sample",),
+    ),
+    DeploymentSpec(
+        "ad-hoc", backtest, "tradeloom/flows/backtest.py:backtest",
+        "One backtest of a base or saved strategy on stored bars (or a Parquet/CSV file), with reports and an artifact.",
+        parameters={"strategy": "sma_cross", "symbol": "EURUSD", "timeframe": "1h", "policy": "protection"},
+        tags=("trading", "backtest"),
+    ),
+    DeploymentSpec(
+        "ad-hoc", optimise, "tradeloom/flows/optimise.py:optimise",
+        "Evolve strategy rules (or search parameters) with walk-forward fitness on a Dask cluster; saves the best.",
+        parameters={"strategy": "rules", "symbol": "EURUSD", "timeframe": "1h", "method": "genetic",
+                    "save_as": "evolved-eurusd-1h"},
+        tags=("trading", "optimiser"),
     ),
 )
 

@@ -33,13 +33,27 @@ from tradeloom.trading.optimiser.walk_forward import Split, walk_forward_splits
 from tradeloom.trading.strategies.base import Bars
 
 
-def dask_runner(address: str | None, workers: int, processes: bool = True) -> DaskTaskRunner:
-    """A runner on the scheduler at ``address``, else on a new LocalCluster of ``workers`` workers."""
+def dask_runner(address: str | None, workers: int, processes: bool = True, api_url: str | None = None) -> DaskTaskRunner:
+    """A runner on the scheduler at ``address``, else on a new LocalCluster of ``workers`` workers.
+
+    Worker processes of the LocalCluster get ``PREFECT_API_URL`` = ``api_url`` (the API this flow reports to,
+    a temporary one included), so their task runs land in the same place; workers of a remote scheduler
+    must have PREFECT_API_URL set where they run.
+    """
     if address:
         return DaskTaskRunner(address=address)
-    return DaskTaskRunner(cluster_class="distributed.LocalCluster",
-                          cluster_kwargs={"n_workers": workers, "processes": processes, "threads_per_worker": 1,
-                                          "dashboard_address": None})
+    kwargs: dict[str, Any] = {"n_workers": workers, "processes": processes, "threads_per_worker": 1,
+                              "dashboard_address": ":0"}
+    if processes and api_url:
+        kwargs["env"] = {"PREFECT_API_URL": api_url}
+    return DaskTaskRunner(cluster_class="distributed.LocalCluster", cluster_kwargs=kwargs)
+
+
+def _current_api_url() -> str | None:
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        return str(client.api_url) if client.api_url else None
 
 
 @task(name="evaluate-candidate", cache_policy=NO_CACHE)
@@ -165,7 +179,7 @@ def optimise(
     """Search ``strategy``'s parameters (or, for ``rules``, its rules) with walk-forward fitness on a Dask cluster."""
     trading = TradingSettings()
     address = dask_address if dask_address is not None else trading.dask_address
-    runner = dask_runner(address, trading.dask_workers, dask_processes)
+    runner = dask_runner(address, trading.dask_workers, dask_processes, _current_api_url())
     recipe_values = dict(cash=cash, size=size, stop_pct=stop_pct, take_profit_pct=take_profit_pct, fee_pct=fee_pct, policy=policy)
     return evolve.with_options(task_runner=runner)(
         strategy, symbol, timeframe, start, end, data, method, grid, ranges, params, metric, generations, population,
