@@ -12,7 +12,7 @@ from tests.trading.engine_support import Scripted, TrailingStop
 from tests.trading.venue_support import MINUTE, T0, btc
 from tradeloom.trading.backtest import BacktestResult, run_backtest
 from tradeloom.trading.policy import FixedStopTakeProfit
-from tradeloom.trading.simulated import FeeSchedule, FixedBps, IntrabarOrder, VenueConfig
+from tradeloom.trading.simulated import FeeSchedule, FixedBps, FixedLatency, IntrabarOrder, UniformLatency, VenueConfig
 from tradeloom.trading.strategies.base import Bars
 
 CASH = D("100000")
@@ -38,9 +38,11 @@ def setups(draw: st.DrawFn, sides: tuple[int, ...]) -> tuple[Bars, Scripted, Ven
     entry = draw(st.lists(st.sampled_from((0, 0, 0) + sides), min_size=n, max_size=n))
     exits = draw(st.lists(st.booleans(), min_size=n, max_size=n))
     fee = D(draw(st.sampled_from(["0", "0.0005", "0.001"])))
+    latency = draw(st.sampled_from([None, (0, 90), (20, 150)]))  # seconds: an order may arrive a bar or two late
     config = VenueConfig(
         fees=FeeSchedule(fee / 2, fee),
         slippage=FixedBps(draw(st.sampled_from([0, 5]))),
+        latency=FixedLatency() if latency is None else UniformLatency(latency[0] * 10**9, latency[1] * 10**9, n),
         intrabar=draw(st.sampled_from(list(IntrabarOrder))),
         volume_participation=draw(st.sampled_from([None, D("0.05")])),
         native_oco=draw(st.booleans()),
@@ -99,7 +101,10 @@ def test_engine_emulated_oco_trades_like_native_oco(setup) -> None:  # type: ign
 
 
 def _with(config: VenueConfig, oco: bool) -> VenueConfig:
-    return VenueConfig(config.fees, config.slippage, config.latency, config.intrabar, config.volume_participation, oco)
+    latency = config.latency
+    if isinstance(latency, UniformLatency):  # the same draws for both runs
+        latency = UniformLatency(latency.low_ns, latency.high_ns, latency.seed)
+    return VenueConfig(config.fees, config.slippage, latency, config.intrabar, config.volume_participation, oco)
 
 
 def _fresh(policy: object) -> object:

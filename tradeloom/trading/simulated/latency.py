@@ -39,7 +39,7 @@ class UniformLatency:
     def __init__(self, low_ns: int, high_ns: int, seed: int = 0) -> None:
         if not 0 <= low_ns <= high_ns:
             raise ValueError(f"latency bounds must satisfy 0 <= low <= high, got {low_ns}, {high_ns}")
-        self.low_ns, self.high_ns = int(low_ns), int(high_ns)
+        self.low_ns, self.high_ns, self.seed = int(low_ns), int(high_ns), seed
         self._random = random.Random(seed)
 
     def delay_ns(self) -> int:
