@@ -98,3 +98,41 @@ def test_kill_switch_on_off_status_says_who_why_and_when(tmp_path):
     assert not FileKillSwitch(home / "kill_switch.json").status().engaged
     refused = _invoke(home, "kill-switch", "on")
     assert refused.exit_code == 2 and "needs a reason" in refused.output
+
+
+def test_the_engine_obeys_the_switch_the_command_pulls(tmp_path):
+    from tests.trading.optimiser.series import INSTRUMENT, random_walk
+    from tradeloom.settings.risk import RiskSettings, risk_config
+    from tradeloom.trading.optimiser.recipe import BacktestRecipe, run_recipe
+    from tradeloom.trading.strategies.registry import strategy_by_name
+
+    home = tmp_path / "home"
+    switch = FileKillSwitch(home / "kill_switch.json")
+    recipe = BacktestRecipe(INSTRUMENT, policy="protection", risk=risk_config(RiskSettings()))
+    bars, strategy = random_walk(400, seed=5), strategy_by_name("sma_cross", {"fast": 5, "slow": 20})
+
+    _switch(home, "on", "--reason", "drill")
+    halted = run_recipe(strategy, bars, recipe, kill_switch=switch)
+    _switch(home, "off")
+    trading = run_recipe(strategy, bars, recipe, kill_switch=switch)
+
+    assert halted.result.fills == [] and halted.risk is not None
+    assert halted.risk.breakers.state.value == "halted" and halted.risk.breakers.reason.startswith("kill switch: drill (by ")
+    assert len(trading.result.trades) > 0
+
+
+def test_strategies_lists_the_base_and_the_saved_ones(tmp_path):
+    from tradeloom.trading.optimiser.library import SavedStrategy, StrategyLibrary
+
+    home = tmp_path / "home"
+    lineage = [{"id": "g0-3", "generation": 0, "parents": [], "mutation": "random"},
+               {"id": "g1-0", "generation": 1, "parents": ["g0-3"], "mutation": "copy; mutate fast 9->12"}]
+    StrategyLibrary(home / "strategies").save(SavedStrategy(
+        "fx-trend", "sma_cross", {"fast": 12, "slow": 40, "allow_short": False}, "sharpe", 1.25, "EURUSD", "1h",
+        "2019-02-01T00:00:00+00:00", "2019-02-28T23:00:00+00:00", "2026-11-21T18:00:00+00:00", "0.1.0", lineage))
+    done = _invoke(home, "strategies", "--json")
+    assert done.exit_code == 0, done.output
+    out = json.loads(done.stdout)
+    assert out["base"] == ["donchian_breakout", "macd", "rsi_reversion", "sma_cross", "rules"]
+    assert out["saved"] == [{"name": "fx-trend", "strategy": "sma_cross", "params": {"fast": 12, "slow": 40, "allow_short": False},
+                             "metric": "sharpe", "fitness": 1.25, "symbol": "EURUSD", "timeframe": "1h", "generations": 2}]

@@ -57,3 +57,14 @@ def test_evolution_saves_the_best_with_its_lineage_and_the_backtester_loads_it_b
     assert summary["params"] == json.loads(json.dumps(stored["params"])) | summary["params"]
     assert summary["trades"] == out["best"][0]["evaluation"]["trades"]
     assert summary["final_equity"] == out["best"][0]["evaluation"]["final_equity"]
+
+
+def test_the_default_runner_is_a_two_worker_local_cluster_and_an_address_scales_out():
+    from tradeloom.flows.optimise import dask_runner
+
+    local = dask_runner(None, 2, api_url="http://127.0.0.1:4200/api")
+    assert local.cluster_class == "distributed.LocalCluster" or local.cluster_class.__name__ == "LocalCluster"
+    assert local.cluster_kwargs["n_workers"] == 2 and local.cluster_kwargs["processes"] is True
+    assert local.cluster_kwargs["env"] == {"PREFECT_API_URL": "http://127.0.0.1:4200/api"}  # workers report to the same API
+    remote = dask_runner("tcp://10.0.0.5:8786", 2)
+    assert remote.address == "tcp://10.0.0.5:8786"

@@ -7,6 +7,8 @@ import math
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.trading.optimiser.series import INSTRUMENT, hand_bars, random_walk
 from tradeloom.trading.optimiser.evaluation import evaluate
@@ -115,3 +117,20 @@ def test_lineage_reaches_back_to_generation_0_and_survives_the_library(tmp_path)
         library.load("missing")
     with pytest.raises(ValueError, match="base strategy's name"):
         library.path("sma_cross")
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10_000), fitness=st.lists(st.floats(-5, 5) | st.just(-math.inf), min_size=8, max_size=8))
+def test_bred_candidates_are_valid_within_bounds_and_name_real_parents(seed, fitness):
+    dims = space_for(SmaCrossParams, {"fast": (2, 20), "slow": (10, 60)})
+    search = GeneticSearch("sma_cross", dims, SmaCrossParams, population=8, seed=seed)
+    parents = search.initial()
+    children = search.next_generation(list(zip(parents, fitness)), 1)
+    ids = {p.id for p in parents}
+    assert len(children) == 8 and [c.id for c in children] == [f"g1-{i}" for i in range(8)]
+    for child in children:
+        SmaCrossParams.model_validate(child.params)
+        assert 2 <= child.params["fast"] <= 20 and 10 <= child.params["slow"] <= 60
+        assert set(child.parents) <= ids and (child.parents or child.mutation == "random")
+    best = max(range(8), key=lambda i: fitness[i])
+    assert children[0].params == parents[best].params and children[0].mutation == "elite"  # elitism keeps the best

@@ -47,7 +47,10 @@ def _decimal(value: Decimal | str | int | float | None, name: str) -> Decimal | 
 
 @dataclass(frozen=True)
 class BacktestRecipe:
-    """How to run a backtest: instrument, cash, fees (percent per side), policy and its stop/target (percent)."""
+    """How to run a backtest: instrument, cash, fees (percent per side), policy and its stop/target (percent).
+
+    The take-profit applies to the fixed policy only; the protection policy takes profits by its scale-out levels.
+    """
 
     instrument: Instrument
     cash: Decimal = Decimal(100_000)
@@ -85,7 +88,7 @@ class BacktestRecipe:
         return {
             "symbol": self.instrument.symbol, "cash": str(self.cash), "size": None if self.size is None else str(self.size),
             "stop_pct": None if self.stop_pct is None else str(self.stop_pct),
-            "take_profit_pct": None if self.take_profit_pct is None else str(self.take_profit_pct),
+            "take_profit_pct": None if self.take_profit_pct is None or self.policy != "fixed" else str(self.take_profit_pct),
             "fee_pct": str(self.fee_pct), "policy": self.policy,
         }
 
