@@ -29,6 +29,7 @@ def test_a_small_grid_runs_each_backtest_as_a_task_on_a_local_dask_cluster(home,
     best = out["best"][0]
     assert best["candidate"]["params"] in [{"fast": f, "slow": s} for f in (5, 10) for s in (20, 40)]
     assert best["evaluation"]["fitness"] == sum(best["evaluation"]["out_of_sample"]) / 2
+    assert [row["fold"] for row in out["walk_forward"]] == [0, 1]
     with get_client(sync_client=True) as client:
         tasks = client.read_task_runs()
         parents = {t.id for t in tasks if t.flow_run_id == state.state_details.flow_run_id}

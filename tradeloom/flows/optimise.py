@@ -85,6 +85,10 @@ def _markdown(result: SearchResult, metric: str, method: str, top: int) -> str:
         in_sample = sum(ev.in_sample) / len(ev.in_sample) if ev.in_sample else float("nan")
         params = str(candidate.params).replace("|", "\\|")
         lines.append(f"| {rank} | {candidate.id} | {ev.fitness:.4f} | {in_sample:.4f} | {ev.trades} | {params} | {candidate.mutation} |")
+    lines += ["", "## Walk-forward: each fold's in-sample winner, out of sample", "",
+              "| Fold | Chosen | In-sample | Out-of-sample |", "|---|---|---|---|"]
+    lines += [f"| {row['fold']} | {row['chosen']} | {row['in_sample']:.4f} | {row['out_of_sample']:.4f} |"
+              for row in result.walk_forward()]
     best = result.best(1)
     if best:
         lines += ["", f"## Lineage of {best[0][0].id}", "", "| Candidate | Generation | Parents | Made by | Fitness |", "|---|---|---|---|---|"]
@@ -140,7 +144,7 @@ def evolve(strategy: str, symbol: str, timeframe: str, start: datetime | None, e
     return {
         "strategy": strategy, "symbol": symbol, "timeframe": timeframe, "method": method, "metric": metric,
         "bars": len(bars), "splits": [vars(s) | {"out_start": s.out_start} for s in splits],
-        "evaluated": len(result.candidates), "generations": len(result.generations),
+        "evaluated": len(result.candidates), "generations": len(result.generations), "walk_forward": result.walk_forward(),
         "best": [{"candidate": c.as_dict(), "evaluation": ev.as_dict(), "lineage": result.lineage(c.id)} for c, ev in best],
         "saved": saved,
     }

@@ -134,3 +134,19 @@ def test_bred_candidates_are_valid_within_bounds_and_name_real_parents(seed, fit
         assert set(child.parents) <= ids and (child.parents or child.mutation == "random")
     best = max(range(8), key=lambda i: fitness[i])
     assert children[0].params == parents[best].params and children[0].mutation == "elite"  # elitism keeps the best
+
+
+def test_walk_forward_picks_each_folds_in_sample_winner_and_reports_its_out_of_sample_score():
+    bars = random_walk(600, seed=7)
+    splits = walk_forward_splits(len(bars), 2, 0.6)
+    points = [{"fast": f, "slow": s} for f in (5, 10) for s in (20, 40)]
+    result = run_grid("sma_cross", points, _evaluator(bars, splits))
+    rows = result.walk_forward()
+    assert [row["fold"] for row in rows] == [0, 1]
+    for row in rows:
+        fold = row["fold"]
+        evaluations = list(result.evaluations.values())
+        assert row["in_sample"] == max(ev.in_sample[fold] for ev in evaluations)
+        chosen = result.evaluations[row["chosen"]]
+        assert (row["in_sample"], row["out_of_sample"]) == (chosen.in_sample[fold], chosen.out_of_sample[fold])
+        assert row["params"] == result.candidates[row["chosen"]].params

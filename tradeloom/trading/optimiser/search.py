@@ -45,6 +45,23 @@ class SearchResult:
                 break
         return out
 
+    def walk_forward(self) -> list[dict[str, Any]]:
+        """Per fold, the candidate best in sample and how it then did out of sample (the honest estimate).
+
+        Fitness ranks candidates by their out-of-sample mean; this answers the walk-forward question
+        instead: had each fold's in-sample winner been traded in the following window, what would it score?
+        """
+        scored = [(c, ev) for c, ev in self.ranked() if ev.in_sample and math.isfinite(ev.fitness)]
+        if not scored:
+            return []
+        folds = len(scored[0][1].in_sample)
+        rows = []
+        for fold in range(folds):
+            candidate, ev = max(scored, key=lambda pair: pair[1].in_sample[fold])  # ties: the better ranked first
+            rows.append({"fold": fold, "chosen": candidate.id, "params": candidate.params,
+                         "in_sample": ev.in_sample[fold], "out_of_sample": ev.out_of_sample[fold]})
+        return rows
+
     def lineage(self, candidate_id: str) -> list[dict[str, Any]]:
         """The candidate and all its ancestors, oldest generation first, each with its fitness."""
         found: dict[str, Candidate] = {}
