@@ -170,7 +170,7 @@ def transcribed(fixtures: Path) -> list[dict]:
 EXPECTED = {
     "invalid call (bad symbol/function/params)": RejectedError,
     "missing/invalid apikey": AuthError,
-    "daily quota exhausted (free tier, 2024+ wording)": RateLimitedError,
+    "daily quota exhausted (free tier, 2024+ wording)": RejectedError,  # nothing to retry until tomorrow
     "burst limit (free tier)": RateLimitedError,
     "per-minute/day limit (legacy wording, pre-2024)": RateLimitedError,
     "premium-only endpoint (e.g. TIME_SERIES_DAILY_ADJUSTED, FX_INTRADAY on free key)": RejectedError,
@@ -194,15 +194,15 @@ def test_every_transcribed_notice_maps_to_its_error_class(fixtures: Path) -> Non
 
 
 def test_notices_are_found_before_the_series_and_under_note_too() -> None:
-    body = {"Note": "Our standard API rate limit is 25 requests per day.", "Time Series (Daily)": {}}
-    with pytest.raises(RateLimitedError, match="25 requests per day"):
+    body = {"Note": "Our standard API call frequency is 5 calls per minute and 500 calls per day.", "Time Series (Daily)": {}}
+    with pytest.raises(RateLimitedError, match="5 calls per minute"):
         parse_json(json.dumps(body).encode(), IBM_DAILY, "test")
 
 
 def test_a_notice_echoing_the_key_is_scrubbed(fixtures: Path) -> None:
     quota = next(c for c in transcribed(fixtures) if c["case"].startswith("daily quota"))
     variant = quota["variants"][0].strip("'").replace("<KEY>", FAKE_KEY)
-    with pytest.raises(RateLimitedError) as caught:
+    with pytest.raises(RejectedError) as caught:
         parse_json(json.dumps({"Information": variant}).encode(), IBM_DAILY, "test", secrets=(FAKE_KEY,))
     assert FAKE_KEY not in str(caught.value) and "***" in str(caught.value)
 

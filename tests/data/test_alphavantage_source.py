@@ -186,7 +186,7 @@ def test_http_daily_sends_the_key_as_a_query_parameter(fixtures: Path, vendor: V
     ("case", "expected"),
     [
         ("missing/invalid apikey", AuthError),
-        ("daily quota exhausted (free tier, 2024+ wording)", RateLimitedError),
+        ("daily quota exhausted (free tier, 2024+ wording)", RejectedError),
         ("premium-only endpoint (e.g. TIME_SERIES_DAILY_ADJUSTED, FX_INTRADAY on free key)", RejectedError),
         ("invalid call (bad symbol/function/params)", RejectedError),
     ],
@@ -207,9 +207,9 @@ def test_http_key_echoed_in_a_notice_is_scrubbed(vendor: VendorServer, http_sour
     body = {"Information": f"We have detected your API key as {FAKE_KEY} and our standard API rate limit is "
                            "25 requests per day."}
     vendor.route("/query", Reply(200, json.dumps(body).encode()))
-    with pytest.raises(RateLimitedError) as caught:
+    with pytest.raises(RejectedError) as caught:
         fetch_ibm(http_source)
-    assert FAKE_KEY not in str(caught.value) and is_retryable(caught.value)
+    assert FAKE_KEY not in str(caught.value) and not is_retryable(caught.value)
 
 
 def test_http_503_echoing_the_url_then_200(fixtures: Path, vendor: VendorServer,

@@ -64,9 +64,13 @@ def notice_error(document: dict[str, Any], where: str, secrets: tuple[str, ...] 
         if key in document:
             text = scrub(str(document[key]), secrets)
             lowered = text.lower()
-            # The daily-quota notice also mentions "premium plans"; only a premium *endpoint* is permanent.
+            # Every notice links the premium plans, so "premium" alone decides nothing: a premium
+            # *endpoint*, the demo key and a spent daily quota are permanent (for today); the
+            # per-second burst and the legacy per-minute notices are worth retrying later.
             if "premium endpoint" in lowered or "demo" in lowered:
                 return RejectedError(f"Alpha Vantage will not serve {where} with this key: {text}")
+            if "per day" in lowered and "per minute" not in lowered and "per second" not in lowered:
+                return RejectedError(f"Alpha Vantage daily quota is spent; {where} must wait until tomorrow: {text}")
             retry_after = 1.0 if "per second" in lowered else None
             return RateLimitedError(f"Alpha Vantage rate limit hit for {where}: {text}", retry_after=retry_after)
     return None
