@@ -70,7 +70,7 @@ def test_backtest_json_on_parquet_and_csv_gives_the_hand_computed_trades(tmp_pat
 
 
 def _invoke(home: Path, *args: str) -> Result:
-    return CliRunner().invoke(app, list(args), env={"TRADELOOM_HOME": str(home)})
+    return CliRunner().invoke(app, list(args), env={"TRADELOOM_HOME": str(home), "COLUMNS": "300"})  # no wrapped errors
 
 
 def test_a_bad_parameter_is_refused_naming_it(tmp_path):
@@ -136,3 +136,12 @@ def test_strategies_lists_the_base_and_the_saved_ones(tmp_path):
     assert out["base"] == ["donchian_breakout", "macd", "rsi_reversion", "sma_cross", "rules"]
     assert out["saved"] == [{"name": "fx-trend", "strategy": "sma_cross", "params": {"fast": 12, "slow": 40, "allow_short": False},
                              "metric": "sharpe", "fitness": 1.25, "symbol": "EURUSD", "timeframe": "1h", "generations": 2}]
+
+
+def test_optimise_refuses_bad_options_before_starting_anything(tmp_path):
+    metric = _invoke(tmp_path, "optimise", "--metric", "luck")
+    assert metric.exit_code == 2 and "'luck' is not one of sharpe, sortino" in metric.output
+    grid = _invoke(tmp_path, "optimise", "--method", "grid")
+    assert grid.exit_code == 2 and "needs at least one --grid" in grid.output
+    name = _invoke(tmp_path, "optimise", "--save-as", "sma_cross")
+    assert name.exit_code == 2 and "base strategy's name" in name.output

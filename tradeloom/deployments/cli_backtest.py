@@ -153,7 +153,19 @@ def optimise(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Search parameters (grid or genetic; for --strategy rules, the rules too) with walk-forward fitness, on Dask."""
+    from tradeloom.trading.optimiser.evaluation import FITNESS_METRICS
+    from tradeloom.trading.optimiser.library import check_name
+
     params, first, last = parse_params(param), parse_moment(start, "--start"), parse_moment(end, "--end")
+    if metric not in FITNESS_METRICS:
+        raise typer.BadParameter(f"{metric!r} is not one of {', '.join(FITNESS_METRICS)}", param_hint="--metric")
+    if method is MethodChoice.grid and not grid:
+        raise typer.BadParameter("a grid search needs at least one --grid NAME=V1,V2", param_hint="--grid")
+    if save_as is not None:
+        try:
+            check_name(save_as)
+        except ValueError as error:
+            raise typer.BadParameter(str(error), param_hint="--save-as") from None
     from tradeloom.flows.optimise import optimise as optimise_flow
 
     run_flow_showing(optimise_flow, as_json, _show_optimise, strategy=strategy, symbol=symbol, timeframe=timeframe,
