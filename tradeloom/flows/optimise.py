@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from prefect import flow, get_run_logger, task, unmapped
 from prefect.artifacts import create_markdown_artifact
+from prefect.events import emit_event
 from prefect.cache_policies import NO_CACHE
 from prefect_dask import DaskTaskRunner
 
@@ -141,6 +142,9 @@ def evolve(strategy: str, symbol: str, timeframe: str, start: datetime | None, e
                              description=f"optimise {strategy} {symbol} {timeframe}")
     get_run_logger().info("optimise %s %s: %d candidates, best %s", strategy, symbol, len(result.candidates),
                           best[0][1].fitness if best else None)
+    emit_event(event="tradeloom.optimise.completed", resource={"prefect.resource.id": f"tradeloom.optimise.{strategy}.{symbol}"},
+               payload={"method": method, "metric": metric, "evaluated": len(result.candidates), "saved": saved,
+                        "best_fitness": best[0][1].fitness if best else None})
     return {
         "strategy": strategy, "symbol": symbol, "timeframe": timeframe, "method": method, "metric": metric,
         "bars": len(bars), "splits": [vars(s) | {"out_start": s.out_start} for s in splits],
