@@ -99,7 +99,7 @@ def engine_rows(result, ts: np.ndarray) -> list[tuple]:
              float(t.entry_price), float(t.exit_price), float(t.quantity), t.exit_reason) for t in result.trades]
 
 
-def fast_rows(result, ) -> list[tuple]:
+def fast_rows(result) -> list[tuple]:
     t = result.trades
     return [(int(a), int(b), float(c), float(d), float(q), result.reason_label(int(r)))
             for a, b, c, d, q, r in zip(t["entry_index"], t["exit_index"], t["entry_price"], t["exit_price"],

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import vectorbt as vbt
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_vectorbt  # noqa: E402

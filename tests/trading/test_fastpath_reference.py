@@ -4,8 +4,9 @@ Written as a venue with orders: a resting protective stop, an optional resting t
 market orders sent at a close that fill at the next open (scale-outs, a signal exit, an entry).
 At an open, resting orders the open gapped through go first (the stop covers what is not being
 scaled out), then the market orders in the order sent. Within the bar the stop is looked at
-before the target; the target (a limit) fills only when price trades strictly through it. Position management (breakeven, trailing ladder, scale-out levels) looks at
-the bar's best price at the close. Deliberately independent of the kernel's code.
+before the target; the target (a limit) fills only when price trades strictly through it.
+Position management (breakeven, trailing ladder, scale-out levels) looks at the bar's best
+price at the close. Deliberately independent of the kernel's code.
 """
 
 from __future__ import annotations

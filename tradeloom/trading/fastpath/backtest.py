@@ -64,7 +64,8 @@ class FastResult:
     def pnl(self) -> np.ndarray:
         """Net PnL of each exit row: the price move times quantity less its entry-fee share and exit fee."""
         t = self.trades
-        return self.policy.direction * t["quantity"] * (t["exit_price"] - t["entry_price"]) - t["entry_fee"] - t["exit_fee"]
+        gross = self.policy.direction * t["quantity"] * (t["exit_price"] - t["entry_price"])
+        return gross - t["entry_fee"] - t["exit_fee"]
 
     @property
     def fees(self) -> float:

@@ -201,7 +201,8 @@ def simulate(
             if qty > 0.0:
                 fee = qty * o * fee_frac
                 cash += d * qty * o - fee
-                nt = _record(cols, nt, n_pos - 1, entry_i, j, entry_px, o, qty, REASON_SIGNAL, entry_fee * qty / qty0, fee)
+                nt = _record(cols, nt, n_pos - 1, entry_i, j, entry_px, o, qty, REASON_SIGNAL,
+                             entry_fee * qty / qty0, fee)
                 qty = 0.0
             pending_exit = False
         if pending_entry:
