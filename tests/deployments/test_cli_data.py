@@ -66,16 +66,22 @@ def test_bars_to_csv_and_parquet(filled_home, tmp_path):
 def test_status_json_lists_rows_and_watermarks(filled_home):
     done = run_cli(filled_home, "data", "status", "--json")
     assert done.returncode == 0, done.stderr
-    text = done.stdout
-    status = json.loads(text)
-    assert "EURUSD" in text and "2019-02-04T02:00:00" in text
-    assert isinstance(status, dict)
+    status = json.loads(done.stdout)
+    assert status["series"] == [{
+        "kind": "bars", "symbol": "EURUSD", "timeframe": "1h", "source": "dukascopy", "rows": 3,
+        "first_ts": "2019-02-04T00:00:00+00:00", "last_ts": "2019-02-04T02:00:00+00:00",
+        "watermark": "2019-02-04T02:00:00+00:00",
+    }]
+    assert status["quarantined"] == [] and status["corporate_actions"] == []
 
 
-def test_a_missing_store_is_named(tmp_path):
-    done = run_cli(tmp_path, "data", "status", "--json")
+def test_a_missing_store_is_named_or_reported_empty(tmp_path):
+    done = run_cli(tmp_path, "data", "bars", "--symbol", "EURUSD", "--timeframe", "1h")
     assert done.returncode == 1
     assert "no market store" in done.stderr
+    status = run_cli(tmp_path, "data", "status", "--json")
+    assert status.returncode == 0, status.stderr
+    assert json.loads(status.stdout)["series"] == []
 
 
 def test_a_bad_date_is_named(filled_home):

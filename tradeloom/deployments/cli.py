@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import typer
@@ -16,6 +17,12 @@ app.add_typer(cli_data.app, name="data")
 cli_backtest.register(app)
 deployments_app = typer.Typer(help="The deployment registry.", no_args_is_help=True)
 app.add_typer(deployments_app, name="deployments")
+
+
+@app.callback()
+def main() -> None:
+    """Keep Prefect's own state under TRADELOOM_HOME, so runs made without the server share its database."""
+    os.environ.setdefault("PREFECT_HOME", str((PlatformSettings().home / "prefect").resolve()))
 
 
 @app.command()

@@ -14,11 +14,11 @@ from tradeloom.settings.platform import PlatformSettings
 app = typer.Typer(help="Query the market store (market.duckdb under TRADELOOM_HOME).", no_args_is_help=True)
 
 
-def _store():
+def _store(must_exist: bool = True):
     from tradeloom.data.store import MarketStore
 
     path = PlatformSettings().market_store_path
-    if not path.exists():
+    if must_exist and not path.exists():
         console.print(f"[red]no market store at {path}[/red]: run `tradeloom up --once` or an ingestion first")
         raise typer.Exit(1)
     return MarketStore(path)
@@ -83,7 +83,7 @@ def ticks(
 @app.command()
 def status(as_json: bool = JSON_OPTION) -> None:
     """Symbols, timeframes, row counts, first and last timestamps, watermarks, quarantined batches."""
-    report = _store().status()
+    report = _store(must_exist=False).status()
     if as_json:
         print_json(report)
         return

@@ -38,30 +38,41 @@ def _utc(moment: datetime | None) -> datetime | None:
 
 def _ingest_unit(source: str, symbol: str, timeframe: str, start: datetime, end: datetime,
                  endpoints: SourceEndpoints, platform: PlatformSettings, market: MarketDataSettings) -> UnitOutcome:
+    """Fetch, validate, then store or quarantine one unit; any failure is recorded, never lost."""
     outcome = UnitOutcome(source, symbol, timeframe, start, end, status="empty")
     try:
         batch: Batch = FETCHERS[source](symbol, timeframe, start, end, endpoints)
-    except TradeloomError as error:
+        report = validate(batch)
+        outcome.warnings = list(report.warnings)
+        if not report.success:
+            record = quarantine(batch, report, platform.market_store_path, market.store_lock_timeout_seconds)
+            outcome.status = "quarantined"
+            outcome.message = f"{report.summary()} (batch {record.batch_id} kept in {record.payload_dir})"
+            emit_event(
+                event="tradeloom.market.batch.quarantined",
+                resource={"prefect.resource.id": f"tradeloom.market.{source}.{symbol}.{timeframe}"},
+                payload={"batch_id": record.batch_id, "reason": report.summary(), "rows": report.rows},
+            )
+            return outcome
+        if report.rows == 0:
+            return outcome
+        result = store(batch, platform.market_store_path, market.store_lock_timeout_seconds)
+    # Vendor errors, a spent rate limit (TimeoutError) or bad input (ValueError) fail this unit
+    # only: the run goes on with the others and ends Failed, naming each one.
+    except (TradeloomError, TimeoutError, ValueError) as error:
         outcome.status, outcome.message = "failed", f"{type(error).__name__}: {error}"
         return outcome
-    report = validate(batch)
-    outcome.warnings = list(report.warnings)
-    if not report.success:
-        record = quarantine(batch, report, platform.market_store_path, market.store_lock_timeout_seconds)
-        outcome.status, outcome.message = "quarantined", f"{report.summary()} (batch {record.batch_id} kept in {record.payload_dir})"
-        emit_event(
-            event="tradeloom.market.batch.quarantined",
-            resource={"prefect.resource.id": f"tradeloom.market.{source}.{symbol}.{timeframe}"},
-            payload={"batch_id": record.batch_id, "reason": report.summary(), "rows": report.rows},
-        )
-        return outcome
-    if report.rows == 0:
-        return outcome
-    result = store(batch, platform.market_store_path, market.store_lock_timeout_seconds)
     outcome.status = "stored"
     outcome.rows_added, outcome.rows_updated = result.rows_added, result.rows_updated
     outcome.watermark_before, outcome.watermark_after = result.watermark_before, result.watermark_after
     return outcome
+
+
+def _units(source: str, timeframe: str, first: datetime, last: datetime) -> list[tuple[datetime, datetime]]:
+    """Units of work: vendor-file sized, except Alpha Vantage, whose one call returns the whole range."""
+    if source == "alphavantage":
+        return [(first, last)] if first < last else []
+    return chunk_range(timeframe, first, last)
 
 
 def _range_for(source: str, symbol: str, timeframe: str, start: datetime | None, end: datetime | None,
@@ -79,7 +90,7 @@ def _range_for(source: str, symbol: str, timeframe: str, start: datetime | None,
 
 def _publish(summary: IngestSummary) -> IngestSummary:
     logger = get_run_logger()
-    create_markdown_artifact(summary.markdown(), key=f"ingest-{summary.flow}", description=f"tradeloom {summary.flow}")
+    create_markdown_artifact(summary.markdown(), key=summary.flow, description=f"tradeloom {summary.flow}")
     added = sum(u.rows_added for u in summary.units)
     logger.info("%s: %d units, %d rows added, %d problems", summary.flow, len(summary.units), added, len(summary.problems()))
     emit_event(
@@ -104,7 +115,7 @@ def run_source_ingestion(source: str, symbols: list[str] | None, timeframes: lis
     for symbol, timeframes in plan.items():
         for timeframe in timeframes:
             first, last = _range_for(source, symbol, timeframe, start, end, platform, market, now)
-            for unit_start, unit_end in chunk_range(timeframe, first, last):
+            for unit_start, unit_end in _units(source, timeframe, first, last):
                 summary.units.append(_ingest_unit(source, symbol, timeframe, unit_start, unit_end, endpoints, platform, market))
     return _publish(summary).to_json()
 
@@ -115,7 +126,7 @@ def _plan(configured: dict[str, list[str]], symbols: list[str] | None, timeframe
     return {s: list(timeframes or configured.get(s) or ["1d"]) for s in symbols}
 
 
-@flow(name="ingest-dukascopy", log_prints=False)
+@flow(name="ingest-dukascopy")
 def ingest_dukascopy(symbols: list[str] | None = None, timeframes: list[str] | None = None,
                      start: datetime | None = None, end: datetime | None = None,
                      base_url: str | None = None, api: Literal["legacy", "json"] | None = None) -> dict:
@@ -153,12 +164,17 @@ def ingest_instrument(symbol: str, timeframe: str, start: datetime | None = None
     summary = IngestSummary(flow="ingest-instrument")
     tried: list[str] = []
     for source in sources or sources_for(market.source_priority, symbol, timeframe):
-        if not build_source_supports(source, symbol, timeframe, endpoints):
-            tried.append(f"{source}: does not provide {symbol} {timeframe}")
+        unusable = _why_unusable(source, symbol, timeframe, endpoints)
+        if unusable:
+            tried.append(f"{source}: {unusable}")
             continue
+        incremental = start is None and read_watermark(source, symbol, timeframe, platform.market_store_path) is not None
         first, last = _range_for(source, symbol, timeframe, start, end, platform, market, now)
-        units = [_ingest_unit(source, symbol, timeframe, s, e, endpoints, platform, market) for s, e in chunk_range(timeframe, first, last)]
-        if any(u.status == "stored" for u in units) or any(u.status == "quarantined" for u in units):
+        units = [_ingest_unit(source, symbol, timeframe, s, e, endpoints, platform, market) for s, e in _units(source, timeframe, first, last)]
+        delivered = any(u.status in ("stored", "quarantined") for u in units)
+        # Nothing new since this source's watermark means up to date, not a reason to ask the next one.
+        up_to_date = incremental and all(u.status == "empty" for u in units)
+        if delivered or up_to_date:
             summary.units.extend(units)
             break
         tried.append(f"{source}: " + ("; ".join(u.message for u in units if u.message) or "no data"))
@@ -169,9 +185,10 @@ def ingest_instrument(symbol: str, timeframe: str, start: datetime | None = None
     return _publish(summary).to_json()
 
 
-def build_source_supports(source: str, symbol: str, timeframe: str, endpoints: SourceEndpoints) -> bool:
-    """Whether ``source`` provides ``symbol`` at ``timeframe`` (a missing key counts as not provided)."""
+def _why_unusable(source: str, symbol: str, timeframe: str, endpoints: SourceEndpoints) -> str:
+    """Why ``source`` cannot serve ``symbol`` at ``timeframe`` here ("" when it can)."""
     try:
-        return build_source(source, endpoints).supports(symbol, timeframe)
-    except (PermanentError, ValueError):
-        return False
+        provides = build_source(source, endpoints).supports(symbol, timeframe)
+    except (PermanentError, ValueError) as error:  # e.g. no Alpha Vantage key configured
+        return f"cannot be used: {type(error).__name__}: {error}"
+    return "" if provides else f"does not provide {symbol} {timeframe}"

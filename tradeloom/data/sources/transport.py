@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Mapping, Protocol
 from urllib.parse import quote, urlencode, urlsplit
 
+import logging
+
 import httpx
 
 from tradeloom.errors import (
@@ -20,6 +22,9 @@ from tradeloom.errors import (
     TradeloomError,
     TransientError,
 )
+
+# httpx logs each request's full URL at INFO, and Alpha Vantage's key travels in the query.
+logging.getLogger("httpx").setLevel(logging.WARNING)
 
 # Query parameters that carry secrets: never part of a mirror file name, a log or an error.
 SECRET_PARAMS = frozenset({"apikey", "api_key", "crumb", "token"})
