@@ -67,6 +67,10 @@ def calendar_of(symbol: str) -> str:
         return "24x7"
 
 
+_HOUR_NS = 3_600_000_000_000
+_DAY_NS = 24 * _HOUR_NS
+
+
 def _ts_ns(frame: pd.DataFrame) -> np.ndarray:
     ts = frame["ts"]
     if not isinstance(ts.dtype, pd.DatetimeTZDtype):
@@ -88,7 +92,12 @@ def _validation_frame(batch: Batch) -> pd.DataFrame:
         columns[name] = batch.frame[name]
     if not batch.is_ticks:
         ts_ns = _ts_ns(batch.frame)
-        offset = np.mod(ts_ns, timeframe_ns(batch.timeframe))
+        step = timeframe_ns(batch.timeframe)
+        offset = np.mod(ts_ns, step)
+        if calendar_of(batch.symbol) == "equity" and _HOUR_NS <= step < _DAY_NS:
+            # Exchange sessions open at :30 (New York 09:30 is 13:30 or 14:30 UTC), so hourly
+            # equity bars sit on a grid shifted by half an hour as legitimately as on the hour.
+            offset = np.minimum(offset, np.mod(ts_ns - _HOUR_NS // 2, step))
         offset[batch.frame["ts"].isna().to_numpy()] = 0
         columns[GRID_OFFSET] = offset
     return pd.DataFrame(columns, copy=False)
