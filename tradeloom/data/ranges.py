@@ -5,10 +5,19 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 
-def _require_utc(moment: datetime, name: str) -> datetime:
-    if moment.tzinfo is None:
+def require_utc(moment: datetime, name: str) -> datetime:
+    """``moment`` in UTC; ValueError naming ``name`` when it is naive."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError(f"{name} must be timezone-aware (UTC); got naive {moment.isoformat()}")
     return moment.astimezone(timezone.utc)
+
+
+def require_utc_range(start: datetime, end: datetime) -> tuple[datetime, datetime]:
+    """[start, end) in UTC; ValueError when either is naive or the range is empty."""
+    start, end = require_utc(start, "start"), require_utc(end, "end")
+    if not start < end:
+        raise ValueError(f"empty range: start {start.isoformat()} is not before end {end.isoformat()}")
+    return start, end
 
 
 def _next_unit(moment: datetime, unit: str) -> datetime:
@@ -31,7 +40,7 @@ def chunk_unit(timeframe: str) -> str:
 
 def chunk_range(timeframe: str, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
     """[start, end) cut at calendar boundaries of ``chunk_unit(timeframe)``; empty when end <= start."""
-    start, end = _require_utc(start, "start"), _require_utc(end, "end")
+    start, end = require_utc(start, "start"), require_utc(end, "end")
     unit = chunk_unit(timeframe)
     chunks: list[tuple[datetime, datetime]] = []
     cursor = start

@@ -10,6 +10,7 @@ import pandas as pd
 
 from tradeloom.data.frames import Batch, RawPayload, actions_frame, bars_frame
 from tradeloom.data.instruments import MarketInstrument, instrument
+from tradeloom.data.ranges import require_utc_range
 from tradeloom.data.sources.alphavantage_parse import Shape, parse_csv, parse_json, scrub
 from tradeloom.data.sources.transport import Fetcher
 from tradeloom.data.timeframes import timeframe_ns
@@ -56,7 +57,7 @@ class AlphaVantageSource:
 
     def query(self, symbol: str, timeframe: str, start: datetime, end: datetime) -> dict[str, str]:
         """The query parameters for a request, without the API key; ValueError if not servable."""
-        _require_utc_range(start, end)
+        require_utc_range(start, end)
         market = instrument(symbol)
         function = _function(market, timeframe, self.adjusted)
         if function is None:
@@ -135,14 +136,6 @@ def _function(market: MarketInstrument, timeframe: str, adjusted: bool) -> str |
     if market.asset_class == "crypto" and daily:
         return "DIGITAL_CURRENCY_DAILY"
     return None
-
-
-def _require_utc_range(start: datetime, end: datetime) -> None:
-    for label, value in (("start", start), ("end", end)):
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise ValueError(f"{label} {value!r} is naive; pass a tz-aware UTC datetime")
-    if not start < end:
-        raise ValueError(f"empty range: start {start.isoformat()} is not before end {end.isoformat()}")
 
 
 def _scrubbed(exc: TradeloomError, secrets: tuple[str, ...]) -> TradeloomError:

@@ -15,6 +15,7 @@ import pandas as pd
 
 from tradeloom.data.frames import Batch, RawPayload, actions_frame, bars_frame
 from tradeloom.data.instruments import instrument
+from tradeloom.data.ranges import require_utc_range
 from tradeloom.data.sources.transport import Fetcher, redact
 from tradeloom.data.sources.yahoo_parse import envelope_error, envelope_in, parse_chart
 from tradeloom.errors import RateLimitedError, RejectedError, TradeloomError
@@ -63,7 +64,7 @@ class YahooSource:
         yahoo_symbol(symbol)
         if timeframe not in INTERVALS:
             raise ValueError(f"Yahoo has no timeframe {timeframe!r}; supported: {', '.join(INTERVALS)}")
-        _require_utc_range(start, end)
+        require_utc_range(start, end)
         limit = LOOKBACK.get(timeframe)
         if limit is None:
             return
@@ -148,14 +149,6 @@ def request_windows(timeframe: str, start: datetime, end: datetime) -> list[tupl
         windows.append((cursor, min(cursor + step, end)))
         cursor += step
     return windows
-
-
-def _require_utc_range(start: datetime, end: datetime) -> None:
-    for label, value in (("start", start), ("end", end)):
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise ValueError(f"{label} {value!r} is naive; pass a tz-aware UTC datetime")
-    if not start < end:
-        raise ValueError(f"empty range: start {start.isoformat()} is not before end {end.isoformat()}")
 
 
 def _within(

@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Literal
 
+from tradeloom.data.ranges import require_utc
+
 Period = Literal["hour", "day", "month", "year"]
 
 # The candle file that holds bars of each base timeframe, and the period one file covers.
@@ -18,13 +20,6 @@ CANDLE_FILES: dict[str, tuple[str, Period]] = {
     "1d": ("day", "year"),
 }
 _JETTA_CANDLES = {"1m": "minute", "1h": "hour", "1d": "day"}
-
-
-def require_utc(moment: datetime, what: str) -> datetime:
-    """``moment`` converted to UTC; ValueError if it is naive."""
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError(f"{what} must be a timezone-aware datetime (UTC), got naive {moment.isoformat()}")
-    return moment.astimezone(timezone.utc)
 
 
 def period_start(moment: datetime, period: Period) -> datetime:
