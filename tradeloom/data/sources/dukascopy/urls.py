@@ -6,7 +6,7 @@ JSON ``https://jetta.dukascopy.com/v1``) or to a local mirror laid out the same 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Literal
 
 from tradeloom.data.ranges import require_utc
