@@ -70,7 +70,10 @@ def test_backtest_json_on_parquet_and_csv_gives_the_hand_computed_trades(tmp_pat
 
 
 def _invoke(home: Path, *args: str) -> Result:
-    return CliRunner().invoke(app, list(args), env={"TRADELOOM_HOME": str(home), "COLUMNS": "300"})  # no wrapped errors
+    # PREFECT_HOME given here is restored after the call, so nothing the command sets leaks into this process;
+    # COLUMNS keeps error messages on one line.
+    env = {"TRADELOOM_HOME": str(home), "PREFECT_HOME": str(home / "prefect"), "COLUMNS": "300"}
+    return CliRunner().invoke(app, list(args), env=env)
 
 
 def test_a_bad_parameter_is_refused_naming_it(tmp_path):
