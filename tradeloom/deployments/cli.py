@@ -22,7 +22,10 @@ app.add_typer(deployments_app, name="deployments")
 @app.callback()
 def main() -> None:
     """Keep Prefect's own state under TRADELOOM_HOME, so runs made without the server share its database."""
-    os.environ.setdefault("PREFECT_HOME", str((PlatformSettings().home / "prefect").resolve()))
+    if "PREFECT_HOME" not in os.environ:
+        prefect_home = (PlatformSettings().home / "prefect").resolve()
+        prefect_home.mkdir(parents=True, exist_ok=True)  # Prefect creates only the last level; a fresh home has none
+        os.environ["PREFECT_HOME"] = str(prefect_home)
 
 
 @app.command()
