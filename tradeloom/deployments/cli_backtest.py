@@ -11,12 +11,13 @@ import getpass
 import socket
 import time
 from enum import Enum
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 import typer
 from rich.table import Table
 
 from tradeloom.deployments.cli_output import JSON_OPTION, console, parse_moment, print_json
+from tradeloom.deployments.cli_runs import run_flow
 from tradeloom.settings.platform import PlatformSettings
 
 STRATEGY = typer.Option("sma_cross", "--strategy", help="A base strategy (sma_cross, rsi_reversion, donchian_breakout, macd, rules) or a saved one.")
@@ -62,30 +63,6 @@ def parse_params(specs: list[str] | None, option: str = "--param") -> dict[str, 
     return params
 
 
-def run_flow_showing(flow_fn: Callable, as_json: bool, show: Callable[[dict], None], **parameters: object) -> None:
-    """Run ``flow_fn`` on the local server if it is up (else a temporary API), then print its result."""
-    from tradeloom.deployments.prefect_server import flow_run_url, is_up, using_api
-
-    api_url = PlatformSettings().prefect_api_url
-    server = api_url if is_up(api_url) else None
-    if server is None:
-        console.print("local Prefect server not running: this run uses a temporary one (about 10 s to start)")
-    with using_api(server), console.status(f"running {flow_fn.name}"):
-        state = flow_fn(**parameters, return_state=True)
-    if server:
-        console.print(f"see the run at {flow_run_url(server, state.state_details.flow_run_id)}")
-    result = state.result(raise_on_failure=False)
-    if not state.is_completed():
-        if as_json:
-            print_json({"ok": False, "error": f"{type(result).__name__}: {result}"})
-        console.print(f"[red]{flow_fn.name} ended {state.name}[/red]: {result}")
-        raise typer.Exit(1)
-    if as_json:
-        print_json(result)
-    else:
-        show(result)
-
-
 def _show_backtest(summary: dict) -> None:
     metrics = summary["metrics"]
     table = Table(title=f"{summary['strategy']} {summary['symbol']} {summary['timeframe']} ({summary['policy']} policy)")
@@ -113,7 +90,7 @@ def backtest(
     params, first, last = parse_params(param), parse_moment(start, "--start"), parse_moment(end, "--end")
     from tradeloom.flows.backtest import backtest as backtest_flow
 
-    run_flow_showing(backtest_flow, as_json, _show_backtest, strategy=strategy, symbol=symbol, timeframe=timeframe,
+    run_flow(backtest_flow, as_json, _show_backtest, strategy=strategy, symbol=symbol, timeframe=timeframe,
                      start=first, end=last, params=params,
                      stop_pct=stop_pct, take_profit_pct=take_profit_pct, fee_pct=fee_pct, cash=cash, size=size, data=data,
                      policy=policy.value)
@@ -168,7 +145,7 @@ def optimise(
             raise typer.BadParameter(str(error), param_hint="--save-as") from None
     from tradeloom.flows.optimise import optimise as optimise_flow
 
-    run_flow_showing(optimise_flow, as_json, _show_optimise, strategy=strategy, symbol=symbol, timeframe=timeframe,
+    run_flow(optimise_flow, as_json, _show_optimise, strategy=strategy, symbol=symbol, timeframe=timeframe,
                      start=first, end=last, data=data, method=method.value,
                      grid=grid, ranges=range_, params=params, metric=metric, generations=generations,
                      population=population, seed=seed, folds=folds, in_sample_ratio=in_sample_ratio, anchored=anchored,

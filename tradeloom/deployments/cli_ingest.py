@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Callable, Optional
+from typing import Optional
 
 import typer
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from tradeloom.deployments.cli_output import JSON_OPTION, console, parse_moment, print_json
-from tradeloom.deployments.prefect_server import flow_run_url, is_up, using_api
-from tradeloom.settings.platform import PlatformSettings
+from tradeloom.deployments.cli_output import JSON_OPTION, console, parse_moment
+from tradeloom.deployments.cli_runs import run_flow
 
 app = typer.Typer(help="Ingest market data now (a backfill when --start/--end are given).", no_args_is_help=True)
 
@@ -20,29 +18,11 @@ END = typer.Option(None, "--end", help="ISO date-time, UTC, exclusive; default: 
 BASE_URL = typer.Option(None, "--base-url", help="Vendor base URL or a local mirror directory.")
 
 
-def run_flow(flow_fn: Callable, as_json: bool, **parameters: object) -> None:
-    """Run ``flow_fn`` with ``parameters``: on the local server if it is up, else on one ephemeral API."""
-    api_url = PlatformSettings().prefect_api_url
-    server = api_url if is_up(api_url) else None
-    if server is None:
-        console.print("local Prefect server not running: this run uses a temporary one (about 10 s to start)")
-    with using_api(server), Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                                     console=console, transient=True) as progress:
-        progress.add_task(f"running {flow_fn.name}", total=None)
-        state = flow_fn(**parameters, return_state=True)
-    run_id = state.state_details.flow_run_id
-    if server:
-        console.print(f"see the run at {flow_run_url(server, run_id)}")
-    result = state.result(raise_on_failure=False)
-    if as_json:
-        print_json(result if isinstance(result, dict) else {"ok": False, "error": str(result)})
-    elif isinstance(result, dict):
-        for unit in result["units"]:
-            console.print(f"{unit['source']} {unit['symbol']} {unit['timeframe']} {unit['start']}: "
-                          f"{unit['status']} +{unit['rows_added']} rows {unit['message']}")
-    if not state.is_completed():
-        console.print(f"[red]{flow_fn.name} ended {state.name}[/red]: {result}")
-        raise typer.Exit(1)
+def show_ingestion(result: dict) -> None:
+    """One line per unit of work: what was stored, skipped or failed."""
+    for unit in result["units"]:
+        console.print(f"{unit['source']} {unit['symbol']} {unit['timeframe']} {unit['start']}: "
+                      f"{unit['status']} +{unit['rows_added']} rows {unit['message']}")
 
 
 @app.command()
@@ -60,7 +40,7 @@ def dukascopy(
 
     if api not in (None, "legacy", "json"):
         raise typer.BadParameter("must be legacy or json", param_hint="--api")
-    run_flow(ingest_dukascopy, as_json, symbols=[symbol], timeframes=timeframe or ["tick"],
+    run_flow(ingest_dukascopy, as_json, show_ingestion, symbols=[symbol], timeframes=timeframe or ["tick"],
              start=parse_moment(start, "--start"), end=parse_moment(end, "--end"), base_url=base_url, api=api)
 
 
@@ -70,7 +50,7 @@ def yahoo(symbol: str = SYMBOL, timeframe: Optional[list[str]] = TIMEFRAMES, sta
     """Yahoo Finance chart bars (default 1d)."""
     from tradeloom.flows.ingest import ingest_yahoo
 
-    run_flow(ingest_yahoo, as_json, symbols=[symbol], timeframes=timeframe or ["1d"],
+    run_flow(ingest_yahoo, as_json, show_ingestion, symbols=[symbol], timeframes=timeframe or ["1d"],
              start=parse_moment(start, "--start"), end=parse_moment(end, "--end"), base_url=base_url)
 
 
@@ -80,7 +60,7 @@ def alphavantage(symbol: str = SYMBOL, timeframe: Optional[list[str]] = TIMEFRAM
     """Alpha Vantage bars (default 1d); the key comes from a Secret block or TRADELOOM_ALPHAVANTAGE_API_KEY."""
     from tradeloom.flows.ingest import ingest_alphavantage
 
-    run_flow(ingest_alphavantage, as_json, symbols=[symbol], timeframes=timeframe or ["1d"],
+    run_flow(ingest_alphavantage, as_json, show_ingestion, symbols=[symbol], timeframes=timeframe or ["1d"],
              start=parse_moment(start, "--start"), end=parse_moment(end, "--end"), base_url=base_url)
 
 
@@ -90,5 +70,5 @@ def auto(symbol: str = SYMBOL, timeframe: str = typer.Option(..., "--timeframe")
     """One instrument from the first source in priority order (TRADELOOM_SOURCE_PRIORITY) that delivers it."""
     from tradeloom.flows.ingest import ingest_instrument
 
-    run_flow(ingest_instrument, as_json, symbol=symbol, timeframe=timeframe,
+    run_flow(ingest_instrument, as_json, show_ingestion, symbol=symbol, timeframe=timeframe,
              start=parse_moment(start, "--start"), end=parse_moment(end, "--end"))
