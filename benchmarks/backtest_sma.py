@@ -212,14 +212,19 @@ def engine_section(bars, policy_name: str, args, n: int) -> None:
     k = min(args.engine_bars or n, n)
     sub = bars.slice(k)
     try:
-        seconds, result = engine_run(sub, policy_name)
-    except Exception as error:  # the engine is another team's work in progress: report, do not hide the rest
+        # Warm, best of the repeats, like every other framework here; the first run is shown too,
+        # since it pays one-time costs (lazy imports, first Decimal contexts, allocator growth).
+        runs = [engine_run(sub, policy_name) for _ in range(max(1, args.repeats))]
+    except Exception as error:  # report, do not hide the rest of the benchmark
         print(f"\n## event-by-event engine: FAILED on {k:,} bars: {type(error).__name__}: {error}")
         return
+    first = runs[0][0]
+    seconds, result = min(runs, key=lambda run: run[0])
     fast_policy = run_tradeloom.policy_for(policy_name, walk_data.TICK)  # on the engine's tick grid
     fast = run_fast(sub, SmaCross({"fast": 10, "slow": 50}).signals(sub), fast_policy)
     print(f"\n## event-by-event engine (run_backtest, SimulatedVenue, policy {policy_name}) on {k:,} bars")
-    print(f"run_backtest: {rate(k, seconds)}  (goal: >= 230,000 bars/s)")
+    print(f"run_backtest, warm (best of {len(runs)}): {rate(k, seconds)}  (goal: >= 230,000 bars/s)")
+    print(f"run_backtest, first run in the process: {rate(k, first)}")
     print(f"exits by reason: engine {dict(sorted(result.exits_by_reason.items()))}")
     print(f"                 fast   {dict(sorted(fast.exits_by_reason().items()))}")
     print(f"fast path vs engine: {compare_rows(fast_rows(fast), engine_rows(result, sub.ts))}")
