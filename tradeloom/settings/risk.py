@@ -9,7 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tradeloom.trading.risk.breakers import BreakerConfig, TradingState
@@ -58,8 +58,10 @@ class RiskSettings(BaseSettings):
     chase_daily_limit: int = Field(3, ge=0, description="Chase buys into surges allowed per UTC day.")
     chase_max_pct: Decimal = Field(Decimal(5), gt=0, description="A chase buy at most this percent above the surge start (a sell: below).")
     chase_cooldown_seconds: int = Field(900, ge=0, description="Seconds between chase buys of one symbol.")
-    surge_min_change_pct: float = Field(3.0, gt=0, description="Price rise over 5 bars that makes a surge.")
-    surge_min_volume_multiple: float = Field(3.0, gt=0, description="Volume over its 50-bar mean that makes a surge.")
+    surge_window_bars: int = Field(5, ge=1, description="Bars over which a surge is measured (price change, mean volume).")
+    surge_history_bars: int = Field(50, ge=2, description="Bars before the surge window whose mean volume is normal; more than SURGE_WINDOW_BARS.")
+    surge_min_change_pct: float = Field(3.0, gt=0, description="Price rise over SURGE_WINDOW_BARS bars that makes a surge.")
+    surge_min_volume_multiple: float = Field(3.0, gt=0, description="Recent volume over its SURGE_HISTORY_BARS mean that makes a surge.")
     # sizing
     risk_bands: str = Field("0:2,50000:1.5,200000:1,1000000:0.5", description="EQUITY:RISK% bands of risk per trade.")
     kelly_min_trades: int = Field(30, ge=0, description="Closed trades needed before the Kelly cap applies (0 off); a negative edge then stops entries.")
@@ -96,6 +98,13 @@ class RiskSettings(BaseSettings):
     def _ladder(cls, value: str) -> str:
         ProtectionConfig(trailing_ladder=parse_trailing_ladder(value))
         return value
+
+    @model_validator(mode="after")
+    def _surge(self) -> "RiskSettings":
+        if self.surge_history_bars <= self.surge_window_bars:
+            raise ValueError(f"SURGE_HISTORY_BARS ({self.surge_history_bars}) must be more than "
+                             f"SURGE_WINDOW_BARS ({self.surge_window_bars})")
+        return self
 
     @field_validator("risk_bands")
     @classmethod
@@ -168,6 +177,8 @@ def risk_config(settings: RiskSettings) -> RiskConfig:
             slippage=tolerance,
         ),
         surge=SurgeConfig(
+            window=s.surge_window_bars,
+            history=s.surge_history_bars,
             min_change_pct=s.surge_min_change_pct,
             min_volume_multiple=s.surge_min_volume_multiple,
             max_chase_pct=s.chase_max_pct,

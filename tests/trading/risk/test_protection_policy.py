@@ -114,7 +114,7 @@ def test_a_halt_cancels_entries_once_and_flattens_by_setting() -> None:
     assert first == [CancelEntries(f"halted: {reason}"), ExitPosition(f"breaker: {reason}")]
     assert policy.on_market_data(_state(Side.BUY, "4", high=101)) == [ExitPosition(f"breaker: {reason}")]
     assert policy.plan_entry(_request()) is None
-    assert list(policy.skipped_entries) == [(0, "XYZUSD", f"trading state halted: {reason}")]
+    assert list(policy.skipped_entries) == [(0, "XYZUSD", "trading_state", f"trading state halted: {reason}")]
 
 
 def test_the_conditional_exit_records_its_conditions() -> None:
@@ -168,7 +168,7 @@ def test_entries_into_a_surge_are_chase_validated() -> None:
     policy = ProtectionPolicy(config, D(5), bars=Bars(), fixed_quantity=D(1), clock=clock)
     at = lambda price: replace(_request(), reference_price=D(price))  # noqa: E731
     assert policy.plan_entry(at("106")) is None  # 6% above the surge start
-    assert policy.skipped_entries[-1] == (0, "XYZUSD", "chase refused: price is 6.00% above the surge start 100.0, more than 5%")
+    assert policy.skipped_entries[-1] == (0, "XYZUSD", "chase_distance", "chase refused: price is 6.00% above the surge start 100.0, more than 5%")
     plan = policy.plan_entry(at("104"))
     assert plan is not None and plan.reason.endswith("chase 1 of 1 today, 4.00% from the surge start")
     assert policy.plan_entry(at("104")) is None  # cooldown for the symbol, and the daily limit
@@ -222,4 +222,4 @@ def test_closed_trades_feed_kelly_sizing() -> None:
         policy.on_fill(closed, _fill(Side.SELL, "1"), Purpose.STOP)
     assert policy.tally.stats() == TradeStats(4, D("0.25"), D("0.5"))
     plan = policy.plan_entry(_request())
-    assert plan is None and policy.skipped_entries[-1][2].startswith("size rounds to nothing (risk 0.00% bound by kelly")
+    assert plan is None and policy.skipped_entries[-1].reason.startswith("size rounds to nothing (risk 0.00% bound by kelly")

@@ -8,15 +8,20 @@ market, so exit orders never add up to more than the position and the rest alway
 Entry fills after the first one (a partially filled entry) add quantity; the entry price
 and R stay those of the first fill, so the stop never moves back. The stop order's reason is ``stop``, ``breakeven`` or ``trailing``; a scale-out's is its
 level (``scale_out_2R``); a conditional exit's lists the conditions that held.
+
+An entry the policy does not make (trading state, a refused chase into a surge, a size that
+rounds to nothing) is kept in ``skipped_entries`` with its kind and reason, and counted by
+kind for reports (``entries_skipped_by_reason``). A chase is counted against the cooldown
+and the daily limit only when the entry is planned.
 """
 
 from __future__ import annotations
 
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Protocol, runtime_checkable
+from typing import NamedTuple, Protocol, runtime_checkable
 
 from tradeloom.trading.clock import Clock
 from tradeloom.trading.events import Fill
@@ -42,6 +47,15 @@ from tradeloom.trading.risk.sizing import TradeStats, TradeTally, bar_volatility
 
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
+
+
+class SkippedEntry(NamedTuple):
+    """An entry the policy did not make: when, which symbol, the kind of rule (for counting) and the full reason."""
+
+    ts: int
+    symbol: str
+    kind: str  # "trading_state", "chase_distance", "chase_cooldown", "chase_daily_limit", "size"
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -105,7 +119,8 @@ class ProtectionPolicy:
         if bars is not None and clock is None:
             raise ValueError("a policy that sees bars validates chases per day: pass clock= or breakers=")
         self.chase_guard = ChaseGuard(config.surge, clock) if clock is not None else None
-        self.skipped_entries: deque[tuple[int, str, str]] = deque(maxlen=10_000)  # (ts, symbol, why), newest last
+        self.skipped_entries: deque[SkippedEntry] = deque(maxlen=10_000)  # newest last
+        self.skipped_counts: Counter[str] = Counter()  # every skipped entry of the run, by kind
         self.states: dict[str, ProtectionState] = {}
         self.tally = TradeTally()  # this run's closed trades: Kelly sizing once enough exist
         self._opening: dict[str, tuple[Decimal, Decimal]] = {}  # position id -> (realised, fees) before it
@@ -119,20 +134,20 @@ class ProtectionPolicy:
         if self.breakers is not None:
             self.breakers.update(request.equity)  # a new day or a released switch shows here first
             if not self.breakers.allows_entries:
-                self.skipped_entries.append((request.ts, request.symbol,
-                                             f"trading state {self.breakers.state.value}: {self.breakers.reason}"))
+                self._skip(request, "trading_state",
+                           f"trading state {self.breakers.state.value}: {self.breakers.reason}")
                 return None
         side, instrument, reference = _side(request.side), request.instrument, request.reference_price
         self.instruments[request.symbol] = instrument
         surge_config = self.config.surge
         window = self.bars.recent(request.symbol, max(self.config.dynamic_stop.long_run_period, surge_config.history) + 1)
         chase = ""
-        if window is not None and len(window.closes) > surge_config.history:
+        if window is not None and len(window.closes) > surge_config.history and self.chase_guard is not None:
             surge = detect_surge(surge_config, window.closes, window.volumes, side.sign)
-            if surge is not None and self.chase_guard is not None:
-                verdict = self.chase_guard.validate(request.symbol, reference, surge, side.sign)
+            if surge is not None:
+                verdict = self.chase_guard.check(request.symbol, reference, surge, side.sign)
                 if not verdict.allowed:
-                    self.skipped_entries.append((request.ts, request.symbol, f"chase refused: {verdict.reason}"))
+                    self._skip(request, f"chase_{verdict.rule}", f"chase refused: {verdict.reason}")
                     return None
                 chase = f"; {verdict.reason}"
         base = reference * self.base_stop_pct / HUNDRED
@@ -154,8 +169,10 @@ class ProtectionPolicy:
                                  stats, volatility)
             quantity, sizing = size.quantity, f"risk {size.risk_pct:.2f}% bound by {size.binding}"
         if quantity <= 0:
-            self.skipped_entries.append((request.ts, request.symbol, f"size rounds to nothing ({sizing})"))
+            self._skip(request, "size", f"size rounds to nothing ({sizing})")
             return None
+        if chase and self.chase_guard is not None:
+            self.chase_guard.record(request.symbol)  # counted only once the entry is really planned
         self._distance[request.symbol] = (reference - stop) * side.sign
         return EntryPlan(quantity, stop, f"{sizing}; stop from {source}{chase}")
 
@@ -218,7 +235,15 @@ class ProtectionPolicy:
                 intents.append(conditional)
         return intents
 
+    def entries_skipped_by_reason(self) -> dict[str, int]:
+        """How many entries this policy did not make, by kind of rule, most frequent first (ties by name)."""
+        return dict(sorted(self.skipped_counts.items(), key=lambda item: (-item[1], item[0])))
+
     # -- internals ---------------------------------------------------------------------------
+
+    def _skip(self, request: EntryRequest, kind: str, reason: str) -> None:
+        self.skipped_entries.append(SkippedEntry(request.ts, request.symbol, kind, reason))
+        self.skipped_counts[kind] += 1
 
     def _start(self, state: PositionState) -> ProtectionState:
         side, entry = _side(state.side), state.average_entry

@@ -69,10 +69,14 @@ def detect_surge(config: SurgeConfig, closes: Sequence[float], volumes: Sequence
 
 @dataclass(frozen=True)
 class ChaseDecision:
-    """Whether a chase buy may go, and why (not)."""
+    """Whether a chase may go, and why (not); ``rule`` names the rule that refused it ("" when allowed)."""
 
     allowed: bool
     reason: str
+    rule: str = ""
+
+
+DISTANCE, COOLDOWN, DAILY_LIMIT = "distance", "cooldown", "daily_limit"
 
 
 class ChaseGuard:
@@ -84,23 +88,40 @@ class ChaseGuard:
         self._day = -1
         self._today = 0
 
-    def validate(self, symbol: str, price: Decimal, surge: Surge, direction: int = 1) -> ChaseDecision:
-        """Check a chase of ``surge`` at ``price`` (``direction`` -1: a sell into a drop); an allowed chase is counted."""
-        now = self.clock.now_ns()
+    def _roll_day(self, now: int) -> None:
         if now // DAY_NS != self._day:
             self._day, self._today = now // DAY_NS, 0
+
+    def check(self, symbol: str, price: Decimal, surge: Surge, direction: int = 1) -> ChaseDecision:
+        """Judge a chase of ``surge`` at ``price`` (``direction`` -1: a sell into a drop) without counting it."""
+        now = self.clock.now_ns()
+        self._roll_day(now)
         start = Decimal(repr(surge.start_price))
         distance = (price - start) * direction * HUNDRED / start
         cap = self.config.max_chase_pct
         if distance > cap:
             where = "above" if direction > 0 else "below"
-            return ChaseDecision(False, f"price is {distance:.2f}% {where} the surge start {start}, more than {cap}%")
+            return ChaseDecision(False, f"price is {distance:.2f}% {where} the surge start {start}, more than {cap}%",
+                                 DISTANCE)
         last = self._last.get(symbol)
         if last is not None and now - last < self.config.cooldown_s * SECOND_NS:
             wait = (last + self.config.cooldown_s * SECOND_NS - now) // SECOND_NS
-            return ChaseDecision(False, f"{symbol} chase cooldown: {wait}s left")
+            return ChaseDecision(False, f"{symbol} chase cooldown: {wait}s left", COOLDOWN)
         if self._today >= self.config.daily_limit:
-            return ChaseDecision(False, f"daily chase limit {self.config.daily_limit} reached")
+            return ChaseDecision(False, f"daily chase limit {self.config.daily_limit} reached", DAILY_LIMIT)
+        return ChaseDecision(True, f"chase {self._today + 1} of {self.config.daily_limit} today, "
+                                   f"{distance:.2f}% from the surge start")
+
+    def record(self, symbol: str) -> None:
+        """Count a chase of ``symbol`` now: it starts the symbol's cooldown and uses one of today's chases."""
+        now = self.clock.now_ns()
+        self._roll_day(now)
         self._last[symbol] = now
         self._today += 1
-        return ChaseDecision(True, f"chase {self._today} of {self.config.daily_limit} today, {distance:.2f}% from the surge start")
+
+    def validate(self, symbol: str, price: Decimal, surge: Surge, direction: int = 1) -> ChaseDecision:
+        """``check``, and count the chase when it is allowed."""
+        decision = self.check(symbol, price, surge, direction)
+        if decision.allowed:
+            self.record(symbol)
+        return decision
