@@ -9,16 +9,22 @@ with fills it has not seen (reconciliation with the ledger).
 Orders are submitted already rounded to the instrument's increments; a venue refuses an
 order that breaks its rules (lot size, tick size, min/max notional, post-only that would
 take, reduce-only without a position) with an ``OrderRejected`` event naming the rule.
+
+A venue that sees depth may also implement ``OrderBookSource``; the engine's executor then
+plans each market order from the current book (``order_book_of``), else without one.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Protocol, Sequence, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, Sequence, runtime_checkable
 
 from tradeloom.trading.events import Fill, OrderEvent
 from tradeloom.trading.orders import Order
 from tradeloom.trading.strategies.base import Bars
+
+if TYPE_CHECKING:
+    from tradeloom.trading.risk.execution.orderbook import OrderBook
 
 
 @runtime_checkable
@@ -90,3 +96,17 @@ class Venue(Protocol):
     def bars(self, symbol: str) -> Bars:
         """The bars of ``symbol`` known so far (closed bars only)."""
         ...
+
+
+@runtime_checkable
+class OrderBookSource(Protocol):
+    """Optional for a venue: the current order book of a symbol (None when it has none right now)."""
+
+    def order_book(self, symbol: str) -> OrderBook | None:
+        """The latest order-book snapshot of ``symbol``, best levels first, or None."""
+        ...
+
+
+def order_book_of(venue: object, symbol: str) -> OrderBook | None:
+    """``venue``'s current book of ``symbol`` if it is an ``OrderBookSource``, else None."""
+    return venue.order_book(symbol) if isinstance(venue, OrderBookSource) else None

@@ -89,7 +89,7 @@ def select_order_method(
     bound = tolerance.worst_price(side, book.mid, tick_size)
     post_only = config.buy_use_post_only if side is Side.BUY else config.sell_use_post_only
     if urgency is Urgency.PASSIVE or (post_only and urgency is not Urgency.URGENT):
-        why = f"{side.value}_USE_POST_ONLY is on" if post_only else "the strategy is passive"
+        why = f"{side.value.upper()}_USE_POST_ONLY is on" if post_only else "the strategy is passive"
         return MethodChoice(OrderMethod.POST_ONLY, optimal_entry_price(book, side, tick_size), f"post-only: {why}")
     estimate = expected_slippage(book, side, quantity)
     if all_or_none:

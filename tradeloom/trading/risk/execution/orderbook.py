@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -118,3 +119,29 @@ def optimal_entry_price(book: OrderBook, side: Side, tick_size: Decimal) -> Deci
             return floor_to_step(book.best_bid + tick_size, tick_size)
         return ceil_to_step(book.best_ask - tick_size, tick_size)
     return book.best_bid if side is Side.BUY else book.best_ask
+
+
+def order_book_from_levels(
+    bids: Iterable[tuple[float | Decimal, float | Decimal]], asks: Iterable[tuple[float | Decimal, float | Decimal]]
+) -> OrderBook | None:
+    """An ``OrderBook`` from (price, quantity) levels best first (floats read exactly as printed).
+
+    Levels without a positive quantity are left out; None when a side is then empty or the
+    book is locked or crossed (best bid >= best ask), which leaves nothing to analyse.
+    """
+    def levels(raw: Iterable[tuple[float | Decimal, float | Decimal]]) -> tuple[BookLevel, ...]:
+        out = []
+        for price, quantity in raw:
+            level = BookLevel(_decimal(price), _decimal(quantity))
+            if level.quantity > 0:
+                out.append(level)
+        return tuple(out)
+
+    bid_levels, ask_levels = levels(bids), levels(asks)
+    if not bid_levels or not ask_levels or bid_levels[0].price >= ask_levels[0].price:
+        return None
+    return OrderBook(bid_levels, ask_levels)
+
+
+def _decimal(value: float | Decimal) -> Decimal:
+    return value if isinstance(value, Decimal) else Decimal(repr(float(value)))

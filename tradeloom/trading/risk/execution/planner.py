@@ -1,0 +1,257 @@
+"""The execution planner: how each entry and market exit is sent, and how its fills are judged.
+
+The engine's executor asks ``plan_execution`` (or an ``ExecutionPlanner``) for every order it
+would otherwise send at market: entries, scale-outs and full exits. The answer is the order
+type, time in force, post-only flag and limit price, or a refusal, always with the reason.
+
+- With an order book (``OrderBookSource`` venues), the method comes from the book analysis
+  (``select_order_method``): low liquidity avoids market orders, post-only when
+  ``BUY_/SELL_USE_POST_ONLY`` is on and the order is not urgent, fill-or-kill when all or
+  none is wanted, and a market order expected to slip beyond ``SLIPPAGE_TOLERANCE`` is
+  converted to a limit or refused, by setting.
+- Without a book: market ("no order book at the venue"), except a post-only limit at the
+  reference price when ``BUY_/SELL_USE_POST_ONLY`` is on (or the strategy is passive), and a
+  fill-or-kill bounded by the tolerance when all or none is wanted.
+- Protective exits (stops and full exits) when urgent, which is their default, always go at
+  market: never refused, never converted, never post-only; the book's estimate is stated
+  in the reason (a caller may pass a lower urgency for an exit that can wait).
+- Only entries can be refused; another order that would be refused is converted instead (a
+  refused scale-out would lose its level).
+- Every limit price is bounded by the tolerance from the reference price.
+
+Fills are judged against the reference price the order was planned at (``judge_fill``).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict, deque
+from dataclasses import dataclass
+from decimal import Decimal
+
+from tradeloom.trading.events import Fill
+from tradeloom.trading.orders import Order, OrderStatus, OrderType, Purpose, Side, TimeInForce
+from tradeloom.trading.risk.execution.method import (
+    ExecutionConfig,
+    MethodChoice,
+    OrderMethod,
+    Urgency,
+    select_order_method,
+)
+from tradeloom.trading.risk.execution.orderbook import OrderBook, expected_slippage
+from tradeloom.trading.risk.execution.slippage import SlippageTolerance, fill_quality
+from tradeloom.trading.risk.increments import ceil_to_step, floor_to_step
+
+PROTECTIVE = frozenset({Purpose.STOP, Purpose.EXIT})
+NO_BOOK = "no order book at the venue"
+_FIELDS = {
+    OrderMethod.MARKET: (OrderType.MARKET, TimeInForce.GTC, False),
+    OrderMethod.LIMIT: (OrderType.LIMIT, TimeInForce.GTC, False),
+    OrderMethod.IOC: (OrderType.LIMIT, TimeInForce.IOC, False),
+    OrderMethod.FOK: (OrderType.LIMIT, TimeInForce.FOK, False),
+    OrderMethod.POST_ONLY: (OrderType.LIMIT, TimeInForce.GTC, True),
+}
+
+
+def default_urgency(purpose: Purpose) -> Urgency:
+    """Protective exits (stops, full exits) are urgent; entries, scale-outs and take-profits normal."""
+    return Urgency.URGENT if purpose in PROTECTIVE else Urgency.NORMAL
+
+
+@dataclass(frozen=True)
+class ExecutionPlan:
+    """How to send one order (``method`` None: refused), with the reason."""
+
+    method: OrderMethod | None
+    price: Decimal | None  # the limit price; None for a market order or a refusal
+    reason: str
+
+    @property
+    def refused(self) -> bool:
+        """True when the order must not be sent."""
+        return self.method is None
+
+    @property
+    def order_type(self) -> OrderType:
+        """MARKET or LIMIT."""
+        return self._fields()[0]
+
+    @property
+    def time_in_force(self) -> TimeInForce:
+        """GTC, IOC or FOK."""
+        return self._fields()[1]
+
+    @property
+    def post_only(self) -> bool:
+        """True for a post-only limit."""
+        return self._fields()[2]
+
+    def _fields(self) -> tuple[OrderType, TimeInForce, bool]:
+        if self.method is None:
+            raise ValueError(f"a refused plan has no order fields: {self.reason}")
+        return _FIELDS[self.method]
+
+    def apply(self, order: Order) -> None:
+        """Give a NEW order this plan's type, time in force, post-only flag and price.
+
+        An entry's reason gets the method's reason appended (the ledger records it with the
+        order); an exit's reason stays its exit kind, which reports count.
+        """
+        if order.status is not OrderStatus.NEW:
+            raise ValueError(f"order {order.client_order_id} is {order.status.value}; only a NEW order can be planned")
+        order.order_type, order.time_in_force, order.post_only = self._fields()
+        order.price = self.price
+        if order.purpose is Purpose.ENTRY:
+            order.reason = f"{order.reason}; {self.reason}" if order.reason else self.reason
+
+
+def _plan(choice: MethodChoice) -> ExecutionPlan:
+    return ExecutionPlan(choice.method, choice.limit_price, choice.reason)
+
+
+def _at_reference(side: Side, reference: Decimal, tick_size: Decimal) -> Decimal:
+    """The reference on the tick grid, never worse for us: a buy rounds down, a sell up."""
+    return floor_to_step(reference, tick_size) if side is Side.BUY else ceil_to_step(reference, tick_size)
+
+
+def _protective(tolerance: SlippageTolerance, side: Side, quantity: Decimal, purpose: Purpose,
+                book: OrderBook | None) -> ExecutionPlan:
+    why = f"market: a protective {purpose.value} is never refused or converted"
+    if book is None:
+        return ExecutionPlan(OrderMethod.MARKET, None, f"{why}; {NO_BOOK}")
+    estimate = expected_slippage(book, side, quantity)
+    if estimate.unfilled > 0:
+        return ExecutionPlan(OrderMethod.MARKET, None, f"{why}; the book lacks {estimate.unfilled}")
+    where = "exceeds" if estimate.slippage_pct > tolerance.tolerance_pct else "within"
+    return ExecutionPlan(OrderMethod.MARKET, None, f"{why}; expected slippage {estimate.slippage_pct:.3f}% "
+                                                   f"{where} the tolerance {tolerance.tolerance_pct}%")
+
+
+def _without_book(config: ExecutionConfig, side: Side, reference: Decimal, tick_size: Decimal, urgency: Urgency,
+                  all_or_none: bool) -> ExecutionPlan:
+    post_only = config.buy_use_post_only if side is Side.BUY else config.sell_use_post_only
+    if urgency is Urgency.PASSIVE or (post_only and urgency is not Urgency.URGENT):
+        why = f"{side.value}_USE_POST_ONLY is on" if post_only else "the strategy is passive"
+        price = _at_reference(side, reference, tick_size)
+        return ExecutionPlan(OrderMethod.POST_ONLY, price, f"post-only at the reference {price}: {why}; {NO_BOOK}")
+    if all_or_none:
+        bound = config.slippage.worst_price(side, reference, tick_size)
+        return ExecutionPlan(OrderMethod.FOK, bound, f"fill-or-kill: all or none wanted, {NO_BOOK}, bounded at {bound}")
+    return ExecutionPlan(OrderMethod.MARKET, None, f"market: {NO_BOOK}")
+
+
+def plan_execution(
+    config: ExecutionConfig,
+    side: Side,
+    quantity: Decimal,
+    purpose: Purpose,
+    reference: Decimal,
+    tick_size: Decimal,
+    urgency: Urgency | None = None,
+    book: OrderBook | None = None,
+    all_or_none: bool = False,
+) -> ExecutionPlan:
+    """How to send ``quantity`` on ``side`` for ``purpose``, from the book if there is one (see the module doc)."""
+    if quantity <= 0:
+        raise ValueError(f"quantity must be positive, got {quantity}")
+    if reference <= 0:
+        raise ValueError(f"reference price must be positive, got {reference}")
+    if tick_size <= 0:
+        raise ValueError(f"tick size must be positive, got {tick_size}")
+    urgency = default_urgency(purpose) if urgency is None else urgency
+    tolerance = config.slippage
+    if purpose in PROTECTIVE and urgency is Urgency.URGENT:
+        return _protective(tolerance, side, quantity, purpose, book)
+    if book is None:
+        plan = _without_book(config, side, reference, tick_size, urgency, all_or_none)
+    else:
+        plan = _plan(select_order_method(config, book, side, quantity, tick_size, urgency, all_or_none))
+        if plan.refused and purpose is not Purpose.ENTRY:
+            bound = tolerance.worst_price(side, book.mid, tick_size)
+            why = plan.reason.removeprefix("refused: ")
+            plan = ExecutionPlan(OrderMethod.LIMIT, bound,
+                                 f"{why}: a {purpose.value} is converted to a limit at {bound}, not refused")
+    if plan.price is not None:
+        bounded = tolerance.bound_limit(side, reference, plan.price, tick_size)
+        if bounded != plan.price:
+            plan = ExecutionPlan(plan.method, bounded, f"{plan.reason}; limit {plan.price} bounded at {bounded} by the "
+                                                       f"{tolerance.tolerance_pct}% tolerance from the reference {reference}")
+    return plan
+
+
+@dataclass(frozen=True)
+class SlippageFlag:
+    """A fill judged against the reference price its order was planned at (slippage adverse positive)."""
+
+    client_order_id: str
+    reference: Decimal
+    fill_price: Decimal
+    slippage_pct: Decimal
+    exceeded: bool
+
+
+def judge_fill(tolerance: SlippageTolerance, client_order_id: str, side: Side, reference: Decimal,
+               fill_price: Decimal) -> SlippageFlag:
+    """Judge one fill against ``reference`` with the slippage tolerance."""
+    quality = fill_quality(tolerance, side, reference, fill_price)
+    return SlippageFlag(client_order_id, reference, fill_price, quality.slippage_pct, quality.flagged)
+
+
+@dataclass(frozen=True)
+class PlannedOrder:
+    """The plan made for one order, kept for the ledger and reports."""
+
+    client_order_id: str
+    purpose: Purpose
+    method: str  # an ``OrderMethod`` value, or "refused"
+    reason: str
+
+
+class ExecutionPlanner:
+    """Plans the engine's orders and judges their fills; keeps the newest ``keep`` plans and flagged fills."""
+
+    def __init__(self, config: ExecutionConfig, keep: int = 10_000) -> None:
+        if keep < 1:
+            raise ValueError(f"keep must be at least 1, got {keep}")
+        self.config, self.keep = config, keep
+        self.plans: deque[PlannedOrder] = deque(maxlen=keep)
+        self.flagged_fills: deque[SlippageFlag] = deque(maxlen=keep)  # fills beyond the tolerance only
+        self.fills_judged = 0
+        self.fills_flagged = 0
+        self._references: OrderedDict[str, tuple[Side, Decimal]] = OrderedDict()
+
+    def prepare(self, order: Order, reference: Decimal, tick_size: Decimal, book: OrderBook | None = None,
+                urgency: Urgency | None = None, all_or_none: bool = False) -> ExecutionPlan:
+        """Plan a NEW market ``order`` and apply the plan to it unless refused; remember its reference for its fills."""
+        if order.order_type is not OrderType.MARKET:
+            raise ValueError(f"order {order.client_order_id} is {order.order_type.value}; only market orders are planned")
+        plan = plan_execution(self.config, order.side, order.quantity, order.purpose, reference, tick_size, urgency,
+                              book, all_or_none)
+        self.plans.append(PlannedOrder(order.client_order_id, order.purpose,
+                                       "refused" if plan.method is None else plan.method.value, plan.reason))
+        if plan.refused:
+            return plan
+        plan.apply(order)
+        self._references[order.client_order_id] = (order.side, reference)
+        if len(self._references) > self.keep:
+            self._references.popitem(last=False)
+        return plan
+
+    def judge(self, fill: Fill) -> SlippageFlag | None:
+        """Judge ``fill`` against its order's reference (None for an order not planned here); keep it if flagged."""
+        known = self._references.get(fill.client_order_id)
+        if known is None:
+            return None
+        side, reference = known
+        flag = judge_fill(self.config.slippage, fill.client_order_id, side, reference, fill.price)
+        self.fills_judged += 1
+        if flag.exceeded:
+            self.fills_flagged += 1
+            self.flagged_fills.append(flag)
+        return flag
+
+    def methods_used(self) -> dict[str, int]:
+        """How many of the kept plans chose each method (or were refused), most frequent first."""
+        counts: dict[str, int] = {}
+        for plan in self.plans:
+            counts[plan.method] = counts.get(plan.method, 0) + 1
+        return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
