@@ -54,3 +54,15 @@ def test_clusters_are_refreshed_from_closes() -> None:
     clusters = refresh_clusters(side.gate, {"BTC": base, "ETH": twin, "EUR": other})
     assert clusters["BTC"] == clusters["ETH"] == frozenset({"BTC", "ETH"}) and clusters["EUR"] == frozenset({"EUR"})
     assert side.gate.clusters is clusters
+
+
+def test_the_execution_planner_is_built_from_the_execution_settings() -> None:
+    from tradeloom.trading.orders import Purpose, Side
+    from tradeloom.trading.risk.execution.method import ExecutionConfig, OrderMethod
+    from tradeloom.trading.risk.execution.planner import plan_execution
+
+    config = RiskConfig(execution=ExecutionConfig(buy_use_post_only=True))
+    side = risk_side(config, D(2), BacktestClock(0))
+    assert side.planner.config is config.execution
+    plan = plan_execution(side.planner.config, Side.BUY, D(1), Purpose.ENTRY, D(100), D("0.01"))
+    assert (plan.method, plan.price) == (OrderMethod.POST_ONLY, D(100))

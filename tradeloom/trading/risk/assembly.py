@@ -1,6 +1,7 @@
 """Putting the risk side together for the engine: the policy, the gate and the breakers they share.
 
-``risk_side`` builds them from a ``RiskConfig`` (itself built from settings at the edge);
+``risk_side`` builds them, and the execution planner the engine's executor asks how to send
+each market order, from a ``RiskConfig`` (itself built from settings at the edge);
 ``ReplayBarWindow`` serves a backtest's bars to the policy without look-ahead (only bars
 that have closed by the clock's time).
 """
@@ -8,7 +9,7 @@ that have closed by the clock's time).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 import numpy as np
@@ -17,6 +18,8 @@ from tradeloom.trading.clock import Clock
 from tradeloom.trading.risk.breakers import CircuitBreakers
 from tradeloom.trading.risk.config import RiskConfig
 from tradeloom.trading.risk.dynamic_stop import ExcursionHistory
+from tradeloom.trading.risk.execution.method import ExecutionConfig
+from tradeloom.trading.risk.execution.planner import ExecutionPlanner
 from tradeloom.trading.risk.gate import RiskLimitsGate
 from tradeloom.trading.risk.heat import correlation_clusters
 from tradeloom.trading.risk.kill_switch import KillSwitch
@@ -48,11 +51,12 @@ class ReplayBarWindow:
 
 @dataclass(frozen=True)
 class RiskSide:
-    """The policy and the gate to hand to the engine, and the breakers both obey."""
+    """The policy, the gate and the execution planner to hand to the engine, and the breakers both obey."""
 
     policy: ProtectionPolicy
     gate: RiskLimitsGate
     breakers: CircuitBreakers
+    planner: ExecutionPlanner = field(default_factory=lambda: ExecutionPlanner(ExecutionConfig()))
 
 
 def risk_side(
@@ -66,10 +70,10 @@ def risk_side(
     trade_stats: TradeStats | None = None,
     fixed_quantity: Decimal | None = None,
 ) -> RiskSide:
-    """The full policy and the risk gate, sharing one set of circuit breakers on ``clock``."""
+    """The full policy, the risk gate (sharing one set of circuit breakers on ``clock``) and the execution planner."""
     breakers = CircuitBreakers(config.breakers, clock, kill_switch)
     policy = ProtectionPolicy(config, base_stop_pct, fee_rate, breakers, bars, excursions, trade_stats, fixed_quantity)
-    return RiskSide(policy, RiskLimitsGate(config.gate, breakers), breakers)
+    return RiskSide(policy, RiskLimitsGate(config.gate, breakers), breakers, ExecutionPlanner(config.execution))
 
 
 def refresh_clusters(gate: RiskLimitsGate, closes: Mapping[str, Sequence[float]]) -> dict[str, frozenset[str]]:
