@@ -38,10 +38,11 @@ def test_levels_become_an_exact_book() -> None:
     assert order_book_from_levels(((D("99.5"), D(3)),), ((D(100), D(1)),)).mid == D("99.75")  # type: ignore[union-attr]
 
 
-def test_existing_venues_are_venues_and_not_book_sources() -> None:
+def test_existing_venues_stay_venues_and_a_venue_without_depth_gives_no_book() -> None:
     venue = SimulatedVenue(btc(), bars((100, 101, 99, 100), (100, 101, 99, 100)), VenueConfig(), D(1000))
-    assert isinstance(venue, Venue) and not isinstance(venue, OrderBookSource)
-    assert order_book_of(venue, "BTCUSD") is None
+    assert isinstance(venue, Venue)
+    assert order_book_of(venue, "BTCUSD") is None  # on bars: no book, whether or not it implements order_book
+    assert not isinstance(object(), OrderBookSource) and order_book_of(object(), "BTCUSD") is None
 
 
 def test_a_depth_venue_serves_its_current_snapshot() -> None:
