@@ -13,7 +13,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from tradeloom.data.frames import bars_frame
+from tradeloom.data.frames import bars_frame, constant_labels
 from tradeloom.data.timeframes import floor_to_grid, timeframe_ns
 
 PriceSide = Literal["bid", "ask", "mid"]
@@ -163,25 +163,20 @@ def bars_to_frame(bars: BarArrays, symbol: str, timeframe: str, source: str) -> 
         },
         copy=False,
     )
-    frame.insert(0, "symbol", constant_column(symbol, len(bars)))
-    frame.insert(1, "timeframe", constant_column(timeframe, len(bars)))
-    frame["source"] = constant_column(source, len(bars))
+    frame.insert(0, "symbol", constant_labels(symbol, len(bars)))
+    frame.insert(1, "timeframe", constant_labels(timeframe, len(bars)))
+    frame["source"] = constant_labels(source, len(bars))
     return bars_frame(frame)
-
-
-def constant_column(value: str, length: int) -> pd.Categorical:
-    """``value`` repeated ``length`` times, cheaply: the schema turns it into plain strings in one take."""
-    return pd.Categorical.from_codes(np.zeros(length, dtype="int8"), categories=pd.Index([value], dtype=object))
 
 
 def bars_from_tick_frame(ticks: pd.DataFrame, timeframe: str, side: str, source: str) -> pd.DataFrame:
     """Bars of ``timeframe`` from a tick-schema frame of one symbol, priced from ``side``."""
     if len(ticks) == 0:
         return bars_frame()
-    symbol_column = ticks["symbol"].to_numpy()
-    symbol = symbol_column[0]
-    if not bool(np.all(symbol_column == symbol)):
-        raise ValueError(f"tick frame must hold one symbol, holds {sorted(set(symbol_column.tolist()))}")
+    symbol = ticks["symbol"].iloc[0]
+    # Compared column-wide (Arrow-backed for str), not via one Python object per row.
+    if bool(np.asarray(ticks["symbol"].array != symbol).any()):
+        raise ValueError(f"tick frame must hold one symbol, holds {sorted(map(str, ticks['symbol'].unique()))}")
     ts_ns = ticks["ts"].to_numpy(dtype="datetime64[ns]").view("int64")
     price, volume = side_prices(
         ticks["bid"].to_numpy(), ticks["ask"].to_numpy(),

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 TS_DTYPE = "datetime64[ns, UTC]"
 LABEL_DTYPE = "str"  # pandas' own string dtype (the default for text since pandas 3)
@@ -62,6 +63,15 @@ def _conform(frame: pd.DataFrame, columns: dict[str, str], defaults: dict[str, o
         else:
             out[name] = frame[name].astype(dtype)
     return pd.DataFrame(out, copy=False)
+
+
+def constant_labels(value: str, length: int) -> pd.api.extensions.ExtensionArray:
+    """``value`` repeated ``length`` times as a label column (dtype ``str``), built without a Python object per row."""
+    data = value.encode("utf-8")
+    # One Arrow string array from two buffers: every row's offset is a multiple of the value's length.
+    offsets = np.arange(length + 1, dtype=np.int64) * len(data)
+    array = pa.Array.from_buffers(pa.large_string(), length, [None, pa.py_buffer(offsets), pa.py_buffer(data * length)])
+    return pd.array(array, dtype=LABEL_DTYPE)
 
 
 def bars_frame(frame: pd.DataFrame | None = None) -> pd.DataFrame:

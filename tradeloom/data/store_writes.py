@@ -24,10 +24,11 @@ from tradeloom.data.store_schema import ACTION_VALUES, BAR_VALUES, TICK_VALUES, 
 
 def check_labels(frame: pd.DataFrame, column: str, expected: str, what: str) -> None:
     """ValueError naming the odd values if any row's ``column`` is not ``expected`` (the batch's own label)."""
-    values = frame[column].to_numpy()
-    wrong = values != expected
+    values = frame[column]
+    # Compared column-wide (Arrow-backed for str), not via one Python object per row.
+    wrong = np.asarray(values.array != expected, dtype=bool)
     if wrong.any():
-        others = sorted({str(v) for v in values[wrong][:1000]})
+        others = sorted({str(v) for v in values[wrong].unique()[:1000]})
         raise ValueError(f"{what} for {column} {expected!r} holds rows with {column} {others}")
 
 

@@ -7,8 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from tradeloom.data.aggregation import constant_column
-from tradeloom.data.frames import ticks_frame
+from tradeloom.data.frames import constant_labels, ticks_frame
 
 
 @dataclass(frozen=True)
@@ -67,6 +66,6 @@ def ticks_to_frame(ticks: TickArrays, symbol: str, source: str) -> pd.DataFrame:
         },
         copy=False,
     )
-    frame.insert(0, "symbol", constant_column(symbol, len(ticks)))
-    frame["source"] = constant_column(source, len(ticks))
+    frame.insert(0, "symbol", constant_labels(symbol, len(ticks)))
+    frame["source"] = constant_labels(source, len(ticks))
     return ticks_frame(frame)
