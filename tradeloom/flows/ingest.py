@@ -19,6 +19,7 @@ from tradeloom.data.priority import sources_for
 from tradeloom.data.ranges import chunk_range
 from tradeloom.errors import PermanentError, TradeloomError
 from tradeloom.flows.ingest_report import IngestSummary, UnitOutcome
+from tradeloom.flows.progress import UnitProgress
 from tradeloom.settings.market import MarketDataSettings
 from tradeloom.settings.platform import PlatformSettings
 from tradeloom.tasks.limits import ensure_limits
@@ -112,11 +113,18 @@ def run_source_ingestion(source: str, symbols: list[str] | None, timeframes: lis
     endpoints = SourceEndpoints.from_settings(market, platform.home, **overrides)
     now = datetime.now(timezone.utc)
     summary = IngestSummary(flow=f"ingest-{source}")
-    for symbol, timeframes in plan.items():
-        for timeframe in timeframes:
-            first, last = _range_for(source, symbol, timeframe, start, end, platform, market, now)
-            for unit_start, unit_end in _units(source, timeframe, first, last):
-                summary.units.append(_ingest_unit(source, symbol, timeframe, unit_start, unit_end, endpoints, platform, market))
+    work = [
+        (symbol, timeframe, unit_start, unit_end)
+        for symbol, timeframes in plan.items()
+        for timeframe in timeframes
+        for unit_start, unit_end in _units(source, timeframe, *_range_for(source, symbol, timeframe, start, end,
+                                                                            platform, market, now))
+    ]
+    progress = UnitProgress(f"{summary.flow}-progress")
+    progress.expect(len(work))
+    for symbol, timeframe, unit_start, unit_end in work:
+        summary.units.append(_ingest_unit(source, symbol, timeframe, unit_start, unit_end, endpoints, platform, market))
+        progress.advance()
     return _publish(summary).to_json()
 
 
@@ -162,6 +170,7 @@ def ingest_instrument(symbol: str, timeframe: str, start: datetime | None = None
     endpoints = SourceEndpoints.from_settings(market, platform.home)
     now = datetime.now(timezone.utc)
     summary = IngestSummary(flow="ingest-instrument")
+    progress = UnitProgress("ingest-instrument-progress")
     tried: list[str] = []
     for source in sources or sources_for(market.source_priority, symbol, timeframe):
         unusable = _why_unusable(source, symbol, timeframe, endpoints)
@@ -170,7 +179,12 @@ def ingest_instrument(symbol: str, timeframe: str, start: datetime | None = None
             continue
         incremental = start is None and read_watermark(source, symbol, timeframe, platform.market_store_path) is not None
         first, last = _range_for(source, symbol, timeframe, start, end, platform, market, now)
-        units = [_ingest_unit(source, symbol, timeframe, s, e, endpoints, platform, market) for s, e in _units(source, timeframe, first, last)]
+        ranges = _units(source, timeframe, first, last)
+        progress.expect(len(ranges))  # each source tried adds its own units
+        units = []
+        for unit_start, unit_end in ranges:
+            units.append(_ingest_unit(source, symbol, timeframe, unit_start, unit_end, endpoints, platform, market))
+            progress.advance()
         delivered = any(u.status in ("stored", "quarantined") for u in units)
         # Nothing new since this source's watermark means up to date, not a reason to ask the next one.
         up_to_date = incremental and all(u.status == "empty" for u in units)
