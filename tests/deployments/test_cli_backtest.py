@@ -63,6 +63,11 @@ def test_backtest_json_on_parquet_and_csv_gives_the_hand_computed_trades(tmp_pat
         assert [(t["entry_price"], t["exit_price"]) for t in out["trade_list"]] == [("101.00000", "102.00000"),
                                                                                     ("101.00000", "105.04000")]
         assert out["start"] == "2019-02-04T00:00:00+00:00" and out["end"] == "2019-02-04T19:00:00+00:00"
+        # 20 hours in one UTC day: one daily return, so no one-day VaR (bar returns are never scaled to a day)
+        assert out["value_at_risk"] == {
+            "horizon": "1 day", "equity": out["final_equity"], "daily_returns": 1, "min_daily_returns": 20,
+            "parametric_95": None, "parametric_99": None, "historical_95": None, "historical_99": None,
+            "note": "not enough history: 1 daily return, at least 20 are needed for a one-day VaR"}
         for kind in ("png", "html"):
             report = Path(out["reports"][kind])
             assert report.parent == home / "reports" and report.is_file()

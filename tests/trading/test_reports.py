@@ -131,3 +131,42 @@ def test_png_data_uri_refuses_other_files(tmp_path: Path) -> None:
     other.write_bytes(b"GIF89a")
     with pytest.raises(ValueError, match="is not a PNG file"):
         png_data_uri(other)
+
+
+def test_markdown_and_html_show_the_one_day_var_of_a_known_curve(tmp_path: Path) -> None:
+    from decimal import Decimal
+
+    from tests.trading.risk.test_var import known_curve
+    from tradeloom.trading.risk.var import equity_var
+
+    ts, equity = known_curve()  # worst day -2%, second worst -1.5% of a final equity of 10,000 (see test_var)
+    var = equity_var(ts, equity, Decimal(10000), Decimal(10000))
+    metrics = compute_metrics(ts, equity, [])
+    text = markdown_summary(metrics, title="VaR", value_at_risk=var)
+    section = text.split("## Value at risk (1 day)\n", 1)[1]
+    assert "| Confidence | Parametric | Historical |" in section
+    assert "| 95% | 137.84 | 150.00 |" in section and "| 99% | 195.08 | 200.00 |" in section
+    assert "from 20 daily returns of the equity curve" in section
+
+    page = html_report(ts, equity, [], metrics, tmp_path / "var.html", title="VaR", value_at_risk=var)
+    tags = _Tags()
+    tags.feed(page.read_text(encoding="utf-8"))
+    cells = tags.cells
+    assert "<h2>Value at risk (1 day)</h2>" in page.read_text(encoding="utf-8")
+    at = cells.index("Confidence")
+    assert cells[at:at + 9] == ["Confidence", "Parametric", "Historical", "95%", "137.84", "150.00", "99%", "195.08", "200.00"]
+
+
+def test_markdown_and_html_say_when_there_is_not_enough_history(tmp_path: Path) -> None:
+    from decimal import Decimal
+
+    from tradeloom.trading.risk.var import equity_var
+
+    var = equity_var(TS[:1], EQUITY[:1], Decimal(100), Decimal(100))  # one day
+    metrics = compute_metrics(TS, EQUITY, TRADES)
+    text = markdown_summary(metrics, title="short", value_at_risk=var)
+    assert ("## Value at risk (1 day)\n\nNot enough history: 1 daily return, at least 20 are needed for a one-day VaR.\n"
+            in text) and "| Confidence |" not in text
+    page = html_report(TS, EQUITY, TRADES, metrics, tmp_path / "short.html", value_at_risk=var).read_text(encoding="utf-8")
+    assert "<p>Not enough history: 1 daily return, at least 20 are needed for a one-day VaR.</p>" in page
+    assert "Value at risk" not in markdown_summary(metrics, title="no var")

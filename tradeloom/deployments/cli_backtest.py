@@ -76,6 +76,13 @@ def _show_backtest(summary: dict) -> None:
         table.add_row(key, f"{value:.4f}" if isinstance(value, float) else str(value))
     console.print(table)
     console.print("exits by reason: " + ", ".join(f"{k} {v}" for k, v in summary["exits_by_reason"].items()))
+    var = summary["value_at_risk"]
+    if var["parametric_95"] is None:
+        console.print(f"value at risk ({var['horizon']}): {var['note']}")
+    else:
+        console.print(f"value at risk ({var['horizon']}) of the final equity: parametric 95% {var['parametric_95']}, "
+                      f"99% {var['parametric_99']}; historical 95% {var['historical_95']}, 99% {var['historical_99']} "
+                      f"(from {var['daily_returns']} daily returns)")
     console.print(f"reports: {summary['reports']['png']} {summary['reports']['html']}")
 
 

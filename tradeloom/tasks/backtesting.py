@@ -30,6 +30,7 @@ from tradeloom.trading.optimiser.recipe import BacktestRecipe, RecipeRun, run_re
 from tradeloom.trading.reports.chart import equity_drawdown_png
 from tradeloom.trading.reports.html import html_report
 from tradeloom.trading.reports.summary import markdown_summary
+from tradeloom.trading.risk.var import EquityVar, equity_var
 from tradeloom.trading.strategies.base import Bars
 
 BAR_COLUMNS = ("ts", "open", "high", "low", "close", "volume")
@@ -117,8 +118,13 @@ class BacktestOutcome:
     recipe: BacktestRecipe
     run: RecipeRun
 
+    def value_at_risk(self) -> EquityVar:
+        """One-day VaR of the final equity from the equity curve's daily returns (none if too few days)."""
+        result = self.run.result
+        return equity_var(result.ts, result.equity, result.starting_cash, result.final_equity)
+
     def summary(self) -> dict[str, Any]:
-        """JSON-ready: trades, final equity, metrics, exits by reason and the trade list."""
+        """JSON-ready: trades, final equity, metrics, exits by reason, one-day VaR and the trade list."""
         result = self.run.result
         return {
             "run_id": self.run_id, "strategy": self.name, "base_strategy": self.base, "params": self.params,
@@ -129,6 +135,7 @@ class BacktestOutcome:
             "metrics": self.run.metrics.as_dict(),
             "exits_by_reason": self.run.exits_by_reason(self.recipe.exit_kinds()),
             "exit_reasons": dict(sorted(result.exits_by_reason.items())),
+            "value_at_risk": self.value_at_risk().as_dict(),
             "trade_list": [
                 {"side": t.side.value, "quantity": str(t.quantity), "entry_at": from_ns(t.entry_ts).isoformat(),
                  "entry_price": str(t.entry_price), "exit_at": from_ns(t.exit_ts).isoformat(),
@@ -172,7 +179,8 @@ def ledger_record(outcome: BacktestOutcome, created_at: datetime, version: str) 
     """The ledger's record of ``outcome``: strategy, parameters, data range, code version, metrics, trades."""
     result = outcome.run.result
     parameters = {"strategy_params": outcome.params, "base_strategy": outcome.base, **outcome.recipe.parameters()}
-    metrics = {**outcome.run.metrics.as_dict(), "exits_by_reason": outcome.run.exits_by_reason(outcome.recipe.exit_kinds())}
+    metrics = {**outcome.run.metrics.as_dict(), "exits_by_reason": outcome.run.exits_by_reason(outcome.recipe.exit_kinds()),
+               "value_at_risk": outcome.value_at_risk().as_dict()}
     trades = tuple(
         BacktestTrade(t.symbol, t.side, t.quantity, from_ns(t.entry_ts), t.entry_price, from_ns(t.exit_ts), t.exit_price,
                       t.pnl, t.fees, t.exit_reason)
@@ -195,7 +203,8 @@ def write_reports(outcome: BacktestOutcome, report_dir: Path) -> tuple[Path, Pat
     title = f"{outcome.name} {outcome.recipe.instrument.symbol} {outcome.timeframe} ({outcome.recipe.policy} policy)"
     stem = Path(report_dir) / f"backtest-{outcome.run_id}"
     png = equity_drawdown_png(result.ts, result.equity, stem.with_suffix(".png"), title=title)
-    page = html_report(result.ts, result.equity, result.trades, metrics, stem.with_suffix(".html"), title=title)
+    page = html_report(result.ts, result.equity, result.trades, metrics, stem.with_suffix(".html"), title=title,
+                       value_at_risk=outcome.value_at_risk())
     return png, page
 
 
@@ -208,6 +217,6 @@ def publish_report(outcome: BacktestOutcome, report_dir: Path, artifact_key: str
                "Timeframe": outcome.timeframe, "Data": f"{summary['start']} .. {summary['end']} ({summary['bars']} bars)",
                "Policy": outcome.recipe.policy, "Run": outcome.run_id, "HTML report": str(page)}
     text = markdown_summary(outcome.run.metrics, title=f"Backtest {outcome.name} {summary['symbol']}", chart_png=png,
-                            details=details)
+                            details=details, value_at_risk=outcome.value_at_risk())
     create_markdown_artifact(text, key=artifact_key, description=f"backtest {outcome.name} {summary['symbol']} {outcome.timeframe}")
     return {"png": str(png), "html": str(page)}

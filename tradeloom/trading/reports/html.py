@@ -1,4 +1,4 @@
-"""An interactive HTML report (plotly, with plotly.js inlined so it opens offline): equity, drawdown, trades, metrics."""
+"""An interactive HTML report (plotly, with plotly.js inlined so it opens offline): equity, drawdown, trades, metrics, VaR."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from plotly.subplots import make_subplots
 
 from tradeloom.trading.metrics import Metrics, TradeRecord, drawdown
 from tradeloom.trading.reports.chart import as_curve, thin_curve
-from tradeloom.trading.reports.summary import metric_rows
+from tradeloom.trading.reports.summary import metric_rows, var_heading, var_rows
+from tradeloom.trading.risk.var import EquityVar
 
 MAX_TRADE_ROWS = 1000
 _STYLE = """
@@ -74,6 +75,7 @@ def html_report(
     path: Path | str,
     *,
     title: str = "Backtest",
+    value_at_risk: EquityVar | None = None,
 ) -> Path:
     """Write a self-contained interactive report to ``path`` (no network needed to view it); returns the path."""
     stamps, values = as_curve(ts, equity)
@@ -84,6 +86,12 @@ def html_report(
         for t in shown
     ]
     note = f"<p>The last {len(shown)} of {len(trades)} trades.</p>" if len(shown) < len(trades) else ""
+    var_section: list[str] = []
+    if value_at_risk is not None:
+        rows = var_rows(value_at_risk)
+        var_section = [f"<h2>{html.escape(var_heading(value_at_risk))}</h2>",
+                       _table(("Confidence", "Parametric", "Historical"), rows) if rows else "",
+                       f"<p>{html.escape(value_at_risk.note[0].upper() + value_at_risk.note[1:])}.</p>"]
     page = "\n".join(
         [
             "<!DOCTYPE html>",
@@ -95,6 +103,7 @@ def html_report(
             _table(("Metric", "Value"), metric_rows(metrics)),
             "<h2>Exits by reason</h2>",
             _table(("Reason", "Exits"), list(metrics.exits_by_reason.items())),
+            *var_section,
             f"<h2>Trades</h2>{note}",
             _table(("Symbol", "Side", "Qty", "Entry (UTC)", "Entry", "Exit (UTC)", "Exit", "PnL", "Fees", "Reason"), trade_rows),
             "</body></html>",

@@ -1,4 +1,4 @@
-"""A markdown summary of a backtest (metrics table, exits by reason, the chart) for a Prefect artifact.
+"""A markdown summary of a backtest (metrics, exits by reason, one-day value at risk, the chart) for a Prefect artifact.
 
 Prefect's UI renders markdown images from ``data:image/png;base64`` URIs, so the chart is
 embedded by default and the artifact stands alone; pass ``embed_chart=False`` to link the file.
@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from tradeloom.trading.metrics import Metrics
+from tradeloom.trading.risk.var import EquityVar
 
 
 def _pct(value: float | None) -> str:
@@ -55,6 +56,20 @@ def metric_rows(metrics: Metrics) -> list[tuple[str, str]]:
     ]
 
 
+def var_rows(value_at_risk: EquityVar) -> list[tuple[str, str, str]]:
+    """(confidence, parametric, historical) rows of a one-day VaR; empty when there was not enough history."""
+    report = value_at_risk.report
+    if report is None:
+        return []
+    return [("95%", _money(report.parametric_95), _money(report.historical_95)),
+            ("99%", _money(report.parametric_99), _money(report.historical_99))]
+
+
+def var_heading(value_at_risk: EquityVar) -> str:
+    """The section title, naming the horizon."""
+    return f"Value at risk ({value_at_risk.horizon})"
+
+
 def png_data_uri(path: Path | str) -> str:
     """The PNG at ``path`` as a ``data:image/png;base64`` URI."""
     data = Path(path).read_bytes()
@@ -74,8 +89,9 @@ def markdown_summary(
     chart_png: Path | str | None = None,
     embed_chart: bool = True,
     details: dict[str, str] | None = None,
+    value_at_risk: EquityVar | None = None,
 ) -> str:
-    """Markdown with ``title``, optional ``details`` (strategy, symbol, range...), the metrics, exits by reason and the chart."""
+    """Markdown with ``title``, optional ``details``, the metrics, exits by reason, the VaR (if given) and the chart."""
     lines = [f"# {_cell(title)}", ""]
     for key, value in (details or {}).items():
         lines.append(f"- **{_cell(key)}**: {_cell(value)}")
@@ -89,6 +105,14 @@ def markdown_summary(
         lines += [f"| {_cell(reason)} | {count} |" for reason, count in metrics.exits_by_reason.items()]
     else:
         lines.append("No closed trades.")
+    if value_at_risk is not None:
+        lines += ["", f"## {var_heading(value_at_risk)}", ""]
+        rows = var_rows(value_at_risk)
+        if rows:
+            lines += ["| Confidence | Parametric | Historical |", "|---|---|---|"]
+            lines += [f"| {level} | {parametric} | {historical} |" for level, parametric, historical in rows]
+            lines.append("")
+        lines.append(_cell(value_at_risk.note[0].upper() + value_at_risk.note[1:]) + ".")
     if chart_png is not None:
         target = png_data_uri(chart_png) if embed_chart else Path(chart_png).as_posix()
         lines += ["", "## Equity and drawdown", "", f"![Equity and drawdown]({target})"]

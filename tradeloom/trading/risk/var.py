@@ -4,6 +4,13 @@ Historical VaR at confidence c is the smallest loss L such that at most (1 - c) 
 scenarios lose more than L: with n scenarios sorted from the worst, the loss of rank
 floor(n (1 - c)) + 1. Parametric VaR is z_c x the portfolio's standard deviation less its
 mean return, from the covariance of the positions' returns (sample, ddof 1).
+
+``equity_var`` applies both to a backtest's equity curve over a one-day horizon: the
+scenarios are the curve's daily returns (closing equity of each UTC day with bars against
+the previous one's; the first against the starting equity), applied to the final equity.
+Bar returns are never scaled up to a day (that assumes independent, identically
+distributed bars, which intraday returns are not): a run with fewer than
+``MIN_DAILY_RETURNS`` daily returns reports "not enough history" instead of a number.
 """
 
 from __future__ import annotations
@@ -16,6 +23,9 @@ from statistics import NormalDist
 import numpy as np
 
 CENT = Decimal("0.01")
+DAY_NS = 86_400 * 10**9
+MIN_DAILY_RETURNS = 20  # about a trading month; fewer make the 95% and 99% tails a single worst day
+HORIZON = "1 day"
 
 
 @dataclass(frozen=True)
@@ -71,3 +81,60 @@ def portfolio_var(values: Sequence[Decimal], returns: np.ndarray) -> VarReport:
     c95, c99 = Decimal("0.95"), Decimal("0.99")
     return VarReport(parametric_var(values, returns, c95), parametric_var(values, returns, c99),
                      historical_var(values, returns, c95), historical_var(values, returns, c99))
+
+
+@dataclass(frozen=True)
+class EquityVar:
+    """One-day VaR of a final ``equity`` from ``daily_returns`` scenarios; ``report`` is None without enough history."""
+
+    equity: Decimal
+    daily_returns: int
+    report: VarReport | None
+    min_daily_returns: int = MIN_DAILY_RETURNS
+    horizon: str = HORIZON
+
+    @property
+    def note(self) -> str:
+        """What the numbers are, or why there are none."""
+        if self.report is None:
+            return (f"not enough history: {self.daily_returns} daily return{'' if self.daily_returns == 1 else 's'}, "
+                    f"at least {self.min_daily_returns} are needed for a one-day VaR")
+        return (f"loss of the final equity {self.equity} over one day, exceeded with a probability of at most "
+                f"5% (95%) or 1% (99%); from {self.daily_returns} daily returns of the equity curve (UTC days with bars)")
+
+    def as_dict(self) -> dict[str, object]:
+        """JSON-ready: horizon, equity, number of daily returns, the four VaRs (strings, or None) and the note."""
+        report = self.report
+        values = {name: None if report is None else str(getattr(report, name))
+                  for name in ("parametric_95", "parametric_99", "historical_95", "historical_99")}
+        return {"horizon": self.horizon, "equity": str(self.equity), "daily_returns": self.daily_returns,
+                "min_daily_returns": self.min_daily_returns, **values, "note": self.note}
+
+
+def daily_returns(ts: Sequence[int] | np.ndarray, equity: Sequence[float] | np.ndarray,
+                  start_equity: Decimal | float) -> np.ndarray:
+    """Returns between the closing equity of consecutive UTC days with bars; the first day's is against ``start_equity``."""
+    stamps = np.asarray(ts, dtype=np.int64)
+    values = np.asarray([float(v) for v in equity], dtype=float)
+    if len(stamps) != len(values) or len(values) == 0:
+        raise ValueError(f"need a non-empty equity curve with one timestamp per value; got {len(stamps)} ts, "
+                         f"{len(values)} values")
+    if (np.diff(stamps) < 0).any():
+        raise ValueError("equity curve timestamps must be in ascending order")
+    days = stamps // DAY_NS
+    closes = values[np.append(np.flatnonzero(np.diff(days) != 0), len(values) - 1)]
+    prior = np.insert(closes[:-1], 0, float(start_equity))
+    if not np.isfinite(closes).all() or (prior <= 0).any():
+        raise ValueError("daily returns need finite equity and a positive equity at the start of each day")
+    return closes / prior - 1.0
+
+
+def equity_var(ts: Sequence[int] | np.ndarray, equity: Sequence[float] | np.ndarray, start_equity: Decimal,
+               final_equity: Decimal, min_daily_returns: int = MIN_DAILY_RETURNS) -> EquityVar:
+    """One-day VaR (both methods, 95% and 99%) of ``final_equity`` from the curve's daily returns."""
+    if min_daily_returns < 2:
+        raise ValueError(f"min_daily_returns must be at least 2, got {min_daily_returns}")
+    returns = daily_returns(ts, equity, start_equity)
+    if len(returns) < min_daily_returns:
+        return EquityVar(final_equity, len(returns), None, min_daily_returns)
+    return EquityVar(final_equity, len(returns), portfolio_var([final_equity], returns), min_daily_returns)
