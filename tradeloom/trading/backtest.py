@@ -8,10 +8,14 @@ Decimal equity at any bar is ``result.exact_equity(t)``.
 
 from __future__ import annotations
 
+import gc
+import threading
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from decimal import Decimal
+from typing import Iterator
 
 import numpy as np
 
@@ -86,6 +90,35 @@ class BacktestResult:
         return cash + position.quantity * self.mark(t)
 
 
+_collector_lock = threading.Lock()
+_collector_holds = [0, (0, 0, 0)]  # runs holding off full passes, and the thresholds to put back
+
+
+@contextmanager
+def _no_full_collections() -> Iterator[None]:
+    """Hold off the collector's full (oldest-generation) passes while a backtest runs.
+
+    A run adds hundreds of thousands of long-lived orders, events and fills; each full pass
+    walks all of them and everything the process already holds, for nothing: they are
+    kept, not garbage. Young collections still run. The thresholds are process-wide, so
+    runs in several threads share one hold: the first sets it, the last puts the previous
+    thresholds back (also on an error), and the next full pass catches up with any cycles.
+    """
+    with _collector_lock:
+        if _collector_holds[0] == 0:
+            previous = gc.get_threshold()
+            _collector_holds[1] = previous
+            gc.set_threshold(previous[0], previous[1], 1 << 30)
+        _collector_holds[0] += 1
+    try:
+        yield
+    finally:
+        with _collector_lock:
+            _collector_holds[0] -= 1
+            if _collector_holds[0] == 0:
+                gc.set_threshold(*_collector_holds[1])  # type: ignore[misc]
+
+
 def run_backtest(strategy: Strategy, bars: Bars, instrument: Instrument, venue_config: VenueConfig | None,
                  policy: PositionPolicy, cash: Decimal | int | str, clock: Clock | None = None, *,
                  gate: RiskGate | None = None, ledger: Ledger | None = None) -> BacktestResult:
@@ -97,7 +130,8 @@ def run_backtest(strategy: Strategy, bars: Bars, instrument: Instrument, venue_c
     engine = Engine(strategy, instrument, venue, clock if clock is not None else BacktestClock(int(bars.ts[0])),
                     policy, cash=starting_cash, gate=gate, ledger=ledger, id_prefix="BT",
                     bar_interval_ns=venue_config.bar_interval_ns if venue_config is not None else None)
-    engine.run()
+    with _no_full_collections():
+        engine.run()
     fill_ts, states = engine.account.history()
     fill_bar = np.searchsorted(bars.ts, np.asarray(fill_ts, dtype=np.int64), side="right") - 1
     last = np.searchsorted(fill_bar, np.arange(len(bars)), side="right") - 1

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import bisect
 from decimal import Decimal
+from typing import Sequence
 
 import numpy as np
 
@@ -68,13 +69,13 @@ class Engine(IntentExecutor):
         self._watch = bool(policy.wants_market_data)
         self._interval = bar_interval_ns
         self._known = 0
-        self._sig_entry: list[int] = []
-        self._sig_exit: list[bool] = []
+        self._sig_entry: Sequence[int] = ()
+        self._sig_exit: Sequence[bool] = ()
         self._signal_bars: list[int] = []
-        self._ts: list[int] = []
-        self._h: list[float] = []
-        self._l: list[float] = []
-        self._c: list[float] = []
+        self._ts: Sequence[int] = ()
+        self._h: Sequence[float] = ()
+        self._l: Sequence[float] = ()
+        self._c: Sequence[float] = ()
         venue.connect(self)
 
     # -- the loop -------------------------------------------------------------------------
@@ -129,8 +130,9 @@ class Engine(IntentExecutor):
         if index >= len(bars):
             raise RuntimeError(f"venue reported bar {index} but serves only {len(bars)} bars")
         signals = self.strategy.signals(bars)
-        self._sig_entry, self._sig_exit, self._confidence = signals.entry.tolist(), signals.exit.tolist(), signals.confidence
-        self._ts, self._h, self._l, self._c = bars.ts.tolist(), bars.high.tolist(), bars.low.tolist(), bars.close.tolist()
+        # Zero-copy views indexing to Python numbers (no million-element lists to build or for the GC to walk).
+        self._sig_entry, self._sig_exit, self._confidence = memoryview(signals.entry), memoryview(signals.exit), signals.confidence
+        self._ts, self._h, self._l, self._c = memoryview(bars.ts), memoryview(bars.high), memoryview(bars.low), memoryview(bars.close)
         if self._interval is None:
             self._interval = int((bars.ts[1:] - bars.ts[:-1]).min()) if len(bars) > 1 else 0
         self._signal_bars = np.flatnonzero((signals.entry != 0) | signals.exit).tolist()
@@ -239,7 +241,8 @@ class Engine(IntentExecutor):
                 mp.opened_ts = fill.ts
             if self.pending is mp and not any(o.is_open for o in mp.entries):
                 self.pending = None
-        self.gate.on_fill(fill, purpose, self.view(fill.price))
+        if self.gated:
+            self.gate.on_fill(fill, purpose, self.view(fill.price))
         if before.quantity and (not after.quantity or (after.quantity > 0) != (before.quantity > 0)):
             self._close(fill, purpose)  # flat, or flipped through zero
         if not after.quantity:

@@ -58,8 +58,11 @@ class SimulatedVenue(MatchingEngine):
         if self._bars is not None:
             self._interval = _bar_interval(self._bars, self.config.bar_interval_ns) if len(self._bars) else 1
             b = self._bars
+            # Zero-copy views that index to Python numbers: no list of a million floats to build,
+            # nor for the garbage collector to walk on every full collection.
             self._ts, self._o, self._h, self._l, self._c, self._v = (
-                b.ts.tolist(), b.open.tolist(), b.high.tolist(), b.low.tolist(), b.close.tolist(), b.volume.tolist())
+                memoryview(b.ts), memoryview(b.open), memoryview(b.high), memoryview(b.low), memoryview(b.close),
+                memoryview(b.volume))
             self._n = len(b)
         else:
             self._n = len(self._quotes) if self._quotes is not None else len(self._books)  # type: ignore[arg-type]
