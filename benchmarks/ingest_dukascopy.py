@@ -11,10 +11,14 @@ the FX market is closed, exactly as the vendor serves them. Tick offsets are rel
 hour, so a copied file is re-timed by its path. Then, in the same run, it measures:
 
   a) the floor: lzma decompression alone of the same files, ticks/s (one thread, and ``--workers`` threads);
-  b) ingestion: DukascopySource.fetch_ticks on a mirror of those files (decode), 1m bid bars
-     (aggregate) and MarketStore.write_batch of the bars (store), ticks/s, and its ratio to the
-     floor; then, separately reported, writing the month's raw ticks to the store as well;
-  c) peak memory of a fresh process ingesting the month (ru_maxrss and tracemalloc's peak).
+  b) ingestion of the month as one batch: DukascopySource.fetch_ticks on a mirror of those files
+     (decode), 1m bid bars (aggregate) and MarketStore.write_batch of the bars (store), ticks/s, and
+     its ratio to the floor; then, separately reported, writing the month's raw ticks as well;
+  c) ingestion the way the Dukascopy flow does it: one unit per UTC day (``chunk_range("tick")``),
+     each fetched, then written to the store as ticks (what the flow stores) and as 1m bars
+     aggregated from them, every write opening and closing the store (the flow's validation step
+     and Prefect's task overhead are not included);
+  d) peak memory of a fresh process ingesting the month (ru_maxrss and tracemalloc's peak).
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ sys.path.insert(0, str(REPO))
 from tradeloom.data.aggregation import bars_from_tick_frame  # noqa: E402
 from tradeloom.data.calendar import is_open  # noqa: E402
 from tradeloom.data.frames import Batch  # noqa: E402
+from tradeloom.data.ranges import chunk_range  # noqa: E402
 from tradeloom.data.sources.dukascopy import DukascopySource  # noqa: E402
 from tradeloom.data.sources.dukascopy.urls import legacy_tick_path, next_period, periods_between  # noqa: E402
 from tradeloom.data.sources.transport import DirectoryFetcher  # noqa: E402
@@ -110,6 +115,34 @@ def ingest(root: Path, symbol: str, start: datetime, end: datetime, workers: int
     return {"ticks": len(ticks.frame), "bars": len(bars.frame), "seconds": stages}
 
 
+def ingest_by_day(root: Path, symbol: str, start: datetime, end: datetime, workers: int, store_path: Path) -> dict:
+    """The flow's shape: per UTC day, fetch the ticks, store them, aggregate 1m bars, store those; seconds per stage."""
+    stages = dict.fromkeys(("decode", "store_ticks", "aggregate", "store_bars"), 0.0)
+    source = DukascopySource(DirectoryFetcher(root), api="legacy", max_in_flight=workers)
+    market = MarketStore(store_path)
+    ticks_seen = bars_seen = 0
+    began = time.perf_counter()
+    for unit_start, unit_end in chunk_range("tick", start, end):
+        mark = time.perf_counter()
+        ticks = source.fetch_ticks(symbol, unit_start, unit_end)
+        stages["decode"] += time.perf_counter() - mark
+        if not len(ticks.frame):
+            continue  # the flow stores nothing for an empty unit either
+        mark = time.perf_counter()
+        market.write_batch(ticks, ingested_at=datetime.now(timezone.utc))
+        stages["store_ticks"] += time.perf_counter() - mark
+        mark = time.perf_counter()
+        bars = Batch("dukascopy", ticks.symbol, "1m", bars_from_tick_frame(ticks.frame, "1m", "bid", "dukascopy"))
+        stages["aggregate"] += time.perf_counter() - mark
+        mark = time.perf_counter()
+        market.write_batch(bars, ingested_at=datetime.now(timezone.utc))
+        stages["store_bars"] += time.perf_counter() - mark
+        ticks_seen += len(ticks.frame)
+        bars_seen += len(bars.frame)
+    stages["total"] = time.perf_counter() - began
+    return {"ticks": ticks_seen, "bars": bars_seen, "seconds": stages}
+
+
 def child(args: argparse.Namespace, start: datetime, end: datetime) -> None:
     """Ingest once in this fresh process and print its peak memory as JSON."""
     if args.tracemalloc:
@@ -171,7 +204,12 @@ def main() -> None:
     # each is kept; CPU time (all threads) is reported as well, being less sensitive to it.
     ingest_once(store_ticks=True)  # warm-up (first-use costs are not throughput); times the tick store
     store_ticks_seconds = stages[0]["seconds"]["store_ticks"]
-    serial, threaded, ingested = [], [], []
+    serial, threaded, ingested, by_day = [], [], [], []
+
+    def ingest_days_once() -> None:
+        path = store_dir / "market-days.duckdb"
+        path.unlink(missing_ok=True)
+        by_day.append(ingest_by_day(DATA, args.symbol, start, end, args.workers, path))
     with ThreadPoolExecutor(max_workers=args.workers) as pool:
         def floor_threads() -> None:
             list(pool.map(lambda body: lzma.decompress(body, format=lzma.FORMAT_ALONE), compressed))
@@ -181,10 +219,14 @@ def main() -> None:
             threaded.append(timed(floor_threads))
             stages.clear()
             ingested.append(timed(ingest_once) + (stages[0],))
+            ingest_days_once()
     serial_wall, serial_cpu = min(serial)
     threaded_wall, _ = min(threaded)
     best = min(ingested, key=lambda run: run[2]["seconds"]["total"])[2]
     ingest_cpu = min(run[1] for run in ingested)
+    days = min(by_day, key=lambda run: run["seconds"]["total"])
+    if days["ticks"] != ticks:
+        raise RuntimeError(f"day-by-day ingestion saw {days['ticks']} ticks, the files hold {ticks}")
     rss = run_child(args, store_dir / "market-rss.duckdb", traced=False)
     traced = run_child(args, store_dir / "market-traced.duckdb", traced=True)
     for path in store_dir.glob("market-*.duckdb*"):
@@ -205,6 +247,10 @@ def main() -> None:
         "ratio_to_serial_floor": round(ingest_rate * serial_wall / ticks, 2),
         "ratio_to_threaded_floor": round(ingest_rate * threaded_wall / ticks, 2),
         "cpu_ratio": round(serial_cpu / ingest_cpu, 2),
+        "by_day_seconds": {k: round(v, 3) for k, v in days["seconds"].items()},
+        "by_day_ticks_per_s": round(ticks / days["seconds"]["total"]),
+        "by_day_ratio_to_serial_floor": round(serial_wall / days["seconds"]["total"], 2),
+        "by_day_ratio_to_threaded_floor": round(threaded_wall / days["seconds"]["total"], 2),
         "peak_rss_mb": round(rss["maxrss_mb"]), "traced_peak_mb": round(traced["traced_peak_mb"]),
         "python": sys.version.split()[0],
     }
@@ -223,7 +269,11 @@ def main() -> None:
     print(f"   CPU-time ratio, floor / b          : {results['cpu_ratio']:.2f}")
     print(f"   b + store the raw ticks too        : {results['ingest_and_store_ticks_per_s']:>12,} ticks/s "
           f"(tick store {results['store_ticks_seconds']} s)")
-    print(f"c) peak memory, fresh process, month : {results['peak_rss_mb']} MB RSS, "
+    print(f"c) by UTC day, as the flow: decode + store ticks + aggregate 1m + store bars: "
+          f"{results['by_day_ticks_per_s']:>12,} ticks/s (seconds: {results['by_day_seconds']})")
+    print(f"   ratio c / a, 1-thread floor        : {results['by_day_ratio_to_serial_floor']:.2f}")
+    print(f"   ratio c / a, {args.workers:>2}-thread floor       : {results['by_day_ratio_to_threaded_floor']:.2f}")
+    print(f"d) peak memory, fresh process, month : {results['peak_rss_mb']} MB RSS, "
           f"{results['traced_peak_mb']} MB traced by tracemalloc (goal < 1024 MB)")
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ backoff until ``lock_timeout``, then reported as a ``TransientError``.
 
 from __future__ import annotations
 
+import atexit
 import json
 import re
 import shutil
@@ -46,6 +47,21 @@ _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._=^-]+")
 # and its file lock does not serialise threads; one lock per file per process does.
 _PROCESS_LOCKS: dict[str, threading.RLock] = {}
 _PROCESS_LOCKS_GUARD = threading.Lock()
+
+# Store files are ATTACHed to one in-memory DuckDB per process and DETACHed after each unit of
+# work: that opens and closes the file (and its lock) like a connection does, in about 1 ms
+# instead of the ~20 ms of CPU it takes to start a whole new DuckDB instance per write.
+_HUB: duckdb.DuckDBPyConnection | None = None
+_HUB_GUARD = threading.Lock()
+
+
+def _hub_cursor() -> duckdb.DuckDBPyConnection:
+    global _HUB
+    with _HUB_GUARD:
+        if _HUB is None:
+            _HUB = duckdb.connect(":memory:")
+            atexit.register(_HUB.close)
+        return _HUB.cursor()
 
 
 def _process_lock(path: Path) -> threading.RLock:
@@ -104,12 +120,20 @@ class MarketStore:
 
     # -- connections -------------------------------------------------------------------
 
-    def _open(self, read_only: bool) -> duckdb.DuckDBPyConnection:
+    def _open(self, read_only: bool) -> tuple[duckdb.DuckDBPyConnection, str]:
+        """A cursor whose default database is the store file, attached under a fresh alias."""
+        alias = f"market_{uuid.uuid4().hex}"
+        target = str(self.path).replace("'", "''")
+        mode = " (READ_ONLY)" if read_only else ""
         slept, delay = 0.0, _FIRST_BACKOFF
         while True:
+            con = _hub_cursor()
             try:
-                return duckdb.connect(str(self.path), read_only=read_only)
+                con.execute(f"ATTACH '{target}' AS {alias}{mode}")
+                con.execute(f"USE {alias}")
+                return con, alias
             except duckdb.IOException as err:
+                con.close()
                 if not _LOCK_MESSAGE.search(str(err)):
                     raise
                 if slept >= self.lock_timeout:
@@ -121,6 +145,10 @@ class MarketStore:
                 self._sleep(pause)
                 slept += pause
                 delay = min(delay * 2, _MAX_BACKOFF)
+            except BaseException:
+                con.execute(f"DETACH DATABASE IF EXISTS {alias}")
+                con.close()
+                raise
 
     @contextmanager
     def _connection(self, write: bool) -> Iterator[duckdb.DuckDBPyConnection | None]:
@@ -134,13 +162,17 @@ class MarketStore:
                 return
             if write:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-            con = self._open(read_only=not write)
+            con, alias = self._open(read_only=not write)
             try:
                 if write:
                     ensure_schema(con)
                 yield con
             finally:
-                con.close()
+                try:
+                    con.execute("USE memory")
+                    con.execute(f"DETACH {alias}")  # checkpoints and closes the file, releasing its lock
+                finally:
+                    con.close()
         finally:
             lock.release()
 
