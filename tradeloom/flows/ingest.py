@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Literal
 
+from pydantic import SecretStr
+
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 from prefect.events import emit_event
@@ -24,7 +26,7 @@ from tradeloom.settings.market import MarketDataSettings
 from tradeloom.settings.platform import PlatformSettings
 from tradeloom.tasks.limits import ensure_limits
 from tradeloom.tasks.market_data import FETCHERS, quarantine, read_watermark, store, validate
-from tradeloom.tasks.market_sources import SourceEndpoints, build_source
+from tradeloom.tasks.market_sources import SourceEndpoints, alphavantage_key, build_source
 
 
 class IngestionFailed(TradeloomError):
@@ -37,12 +39,13 @@ def _utc(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
 
 
-def _ingest_unit(source: str, symbol: str, timeframe: str, start: datetime, end: datetime,
-                 endpoints: SourceEndpoints, platform: PlatformSettings, market: MarketDataSettings) -> UnitOutcome:
+def _ingest_unit(source: str, symbol: str, timeframe: str, start: datetime, end: datetime, endpoints: SourceEndpoints,
+                 platform: PlatformSettings, market: MarketDataSettings, api_key: SecretStr | None) -> UnitOutcome:
     """Fetch, validate, then store or quarantine one unit; any failure is recorded, never lost."""
     outcome = UnitOutcome(source, symbol, timeframe, start, end, status="empty")
+    credentials = {"api_key": api_key} if source == "alphavantage" else {}
     try:
-        batch: Batch = FETCHERS[source](symbol, timeframe, start, end, endpoints)
+        batch: Batch = FETCHERS[source](symbol, timeframe, start, end, endpoints, **credentials)
         report = validate(batch)
         outcome.warnings = list(report.warnings)
         if not report.success:
@@ -111,6 +114,7 @@ def run_source_ingestion(source: str, symbols: list[str] | None, timeframes: lis
     plan = _plan(market.ingest_plan.get(source, {}), symbols, timeframes)
     ensure_limits(market.alphavantage_calls_per_day)
     endpoints = SourceEndpoints.from_settings(market, platform.home, **overrides)
+    api_key = alphavantage_key(endpoints, market.alphavantage_api_key) if source == "alphavantage" else None
     now = datetime.now(timezone.utc)
     summary = IngestSummary(flow=f"ingest-{source}")
     work = [
@@ -123,7 +127,8 @@ def run_source_ingestion(source: str, symbols: list[str] | None, timeframes: lis
     progress = UnitProgress(f"{summary.flow}-progress")
     progress.expect(len(work))
     for symbol, timeframe, unit_start, unit_end in work:
-        summary.units.append(_ingest_unit(source, symbol, timeframe, unit_start, unit_end, endpoints, platform, market))
+        summary.units.append(_ingest_unit(source, symbol, timeframe, unit_start, unit_end, endpoints, platform, market,
+                                          api_key))
         progress.advance()
     return _publish(summary).to_json()
 
@@ -172,8 +177,10 @@ def ingest_instrument(symbol: str, timeframe: str, start: datetime | None = None
     summary = IngestSummary(flow="ingest-instrument")
     progress = UnitProgress("ingest-instrument-progress")
     tried: list[str] = []
-    for source in sources or sources_for(market.source_priority, symbol, timeframe):
-        unusable = _why_unusable(source, symbol, timeframe, endpoints)
+    chain = sources or sources_for(market.source_priority, symbol, timeframe)
+    api_key = alphavantage_key(endpoints, market.alphavantage_api_key) if "alphavantage" in chain else None
+    for source in chain:
+        unusable = _why_unusable(source, symbol, timeframe, endpoints, api_key)
         if unusable:
             tried.append(f"{source}: {unusable}")
             continue
@@ -183,7 +190,7 @@ def ingest_instrument(symbol: str, timeframe: str, start: datetime | None = None
         progress.expect(len(ranges))  # each source tried adds its own units
         units = []
         for unit_start, unit_end in ranges:
-            units.append(_ingest_unit(source, symbol, timeframe, unit_start, unit_end, endpoints, platform, market))
+            units.append(_ingest_unit(source, symbol, timeframe, unit_start, unit_end, endpoints, platform, market, api_key))
             progress.advance()
         delivered = any(u.status in ("stored", "quarantined") for u in units)
         # Nothing new since this source's watermark means up to date, not a reason to ask the next one.
@@ -199,10 +206,10 @@ def ingest_instrument(symbol: str, timeframe: str, start: datetime | None = None
     return _publish(summary).to_json()
 
 
-def _why_unusable(source: str, symbol: str, timeframe: str, endpoints: SourceEndpoints) -> str:
+def _why_unusable(source: str, symbol: str, timeframe: str, endpoints: SourceEndpoints, api_key: SecretStr | None) -> str:
     """Why ``source`` cannot serve ``symbol`` at ``timeframe`` here ("" when it can)."""
     try:
-        provides = build_source(source, endpoints).supports(symbol, timeframe)
+        provides = build_source(source, endpoints, api_key).supports(symbol, timeframe)
     except (PermanentError, ValueError) as error:  # e.g. no Alpha Vantage key configured
         return f"cannot be used: {type(error).__name__}: {error}"
     return "" if provides else f"does not provide {symbol} {timeframe}"

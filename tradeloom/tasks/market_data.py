@@ -6,6 +6,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from prefect import task
+from pydantic import SecretStr
 from prefect.cache_policies import INPUTS, NO_CACHE
 from prefect.tasks import exponential_backoff
 
@@ -57,9 +58,10 @@ def fetch_yahoo(symbol: str, timeframe: str, start: datetime, end: datetime, end
 # Cached for 12 hours on its inputs: a re-run the same day does not spend the 25-calls quota again.
 @task(name="fetch-alphavantage", cache_policy=INPUTS, cache_expiration=timedelta(hours=12), **_FETCH_RETRIES)
 @rate_limited(ALPHAVANTAGE_PER_SECOND, ALPHAVANTAGE_PER_DAY, timeout_seconds=120)
-def fetch_alphavantage(symbol: str, timeframe: str, start: datetime, end: datetime, endpoints: SourceEndpoints) -> Batch:
-    """Bars of ``symbol`` from Alpha Vantage for [start, end)."""
-    return build_source("alphavantage", endpoints).fetch_bars(symbol, timeframe, start, end)
+def fetch_alphavantage(symbol: str, timeframe: str, start: datetime, end: datetime, endpoints: SourceEndpoints,
+                       api_key: SecretStr | None = None) -> Batch:
+    """Bars of ``symbol`` from Alpha Vantage for [start, end); ``api_key`` is resolved by the flow (None for a mirror)."""
+    return build_source("alphavantage", endpoints, api_key).fetch_bars(symbol, timeframe, start, end)
 
 
 FETCHERS = {"dukascopy": fetch_dukascopy, "yahoo": fetch_yahoo, "alphavantage": fetch_alphavantage}

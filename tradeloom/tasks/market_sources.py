@@ -1,16 +1,17 @@
-"""How a task builds a market-data source from plain endpoints, and finds the Alpha Vantage key."""
+"""How a task builds a market-data source from plain endpoints, and how a flow finds the Alpha Vantage key."""
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
 from pathlib import Path
+from urllib.parse import urlsplit
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, SecretStr
 
 from tradeloom.data.sources.alphavantage import AlphaVantageSource
 from tradeloom.data.sources.dukascopy import DukascopySource
-from tradeloom.data.sources.transport import DirectoryFetcher, fetcher_for
+from tradeloom.data.sources.transport import fetcher_for
 from tradeloom.data.sources.yahoo import YahooSource
 from tradeloom.errors import AuthError
 from tradeloom.settings.market import MarketDataSettings
@@ -50,25 +51,30 @@ def utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def alphavantage_key(block_name: str) -> str:
-    """The Alpha Vantage key from the Prefect Secret block ``block_name``, else the environment."""
+def alphavantage_key(endpoints: SourceEndpoints, configured: SecretStr | None) -> SecretStr | None:
+    """The Alpha Vantage key for a flow run: the Prefect Secret block, else ``configured`` (the setting).
+
+    None when the endpoint is a mirror directory (it needs no key and never sees one) or when
+    no key is configured anywhere; ``build_source`` then refuses the real service with AuthError.
+    """
+    if not _is_http(endpoints.alphavantage_url):
+        return None
     from prefect.blocks.system import Secret
 
     try:
-        return str(Secret.load(block_name).get())
+        return SecretStr(str(Secret.load(endpoints.alphavantage_key_block).get()))
     except ValueError:  # no such block on this server
         pass
-    key = MarketDataSettings().alphavantage_api_key
-    if key is None or not key.get_secret_value():
-        raise AuthError(
-            f"no Alpha Vantage API key: create the Prefect Secret block {block_name!r} "
-            "or set TRADELOOM_ALPHAVANTAGE_API_KEY"
-        )
-    return key.get_secret_value()
+    return configured if configured is not None and configured.get_secret_value() else None
 
 
-def build_source(name: str, endpoints: SourceEndpoints) -> DukascopySource | YahooSource | AlphaVantageSource:
-    """The source called ``name`` wired to its endpoint (URL or mirror directory)."""
+def _is_http(base: str) -> bool:
+    return urlsplit(base).scheme in ("http", "https")
+
+
+def build_source(name: str, endpoints: SourceEndpoints,
+                 alphavantage_api_key: SecretStr | None = None) -> DukascopySource | YahooSource | AlphaVantageSource:
+    """The source called ``name`` wired to its endpoint (URL or mirror directory); close it when done."""
     timeout = endpoints.http_timeout_seconds
     if name == "dukascopy":
         base = endpoints.dukascopy_legacy_url if endpoints.dukascopy_api == "legacy" else endpoints.dukascopy_json_url
@@ -82,11 +88,17 @@ def build_source(name: str, endpoints: SourceEndpoints) -> DukascopySource | Yah
     if name == "yahoo":
         return YahooSource(fetcher_for(endpoints.yahoo_url, timeout=timeout, headers=_BROWSER_HEADERS), now=utc_now)
     if name == "alphavantage":
-        fetcher = fetcher_for(endpoints.alphavantage_url, timeout=timeout)
-        # A mirror directory needs no key (and never sees one); the real service always does.
-        key = MIRROR_KEY if isinstance(fetcher, DirectoryFetcher) else alphavantage_key(endpoints.alphavantage_key_block)
+        if _is_http(endpoints.alphavantage_url):
+            if alphavantage_api_key is None:
+                raise AuthError(
+                    f"no Alpha Vantage API key: create the Prefect Secret block {endpoints.alphavantage_key_block!r} "
+                    "or set TRADELOOM_ALPHAVANTAGE_API_KEY"
+                )
+            key = alphavantage_api_key.get_secret_value()
+        else:
+            key = MIRROR_KEY  # a mirror directory needs no key (and never sees one)
         return AlphaVantageSource(
-            fetcher,
+            fetcher_for(endpoints.alphavantage_url, timeout=timeout),
             api_key=key,
             now=utc_now,
             datatype=endpoints.alphavantage_datatype,
