@@ -9,12 +9,17 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from typer.testing import CliRunner, Result
 
-from tests.trading.optimiser.series import hand_bars
+from tests.trading.optimiser.series import HOUR, hand_bars
 from tradeloom.deployments.cli import app
-from tradeloom.trading.risk.kill_switch import FileKillSwitch
+from tradeloom.trading.clock import BacktestClock
+from tradeloom.trading.ledger import SqlLedger, default_ledger_url, from_ns
+from tradeloom.trading.risk.breakers import TradingState
+from tradeloom.trading.risk.kill_switch import KillSwitchStatus
+from tradeloom.trading.risk.stored_state import StoredKillSwitch
 
 TRADELOOM = str(Path(sys.executable).with_name("tradeloom"))
 METRICS = {"total_return", "cagr", "sharpe", "sortino", "calmar", "max_drawdown", "max_drawdown_duration_bars",
@@ -74,11 +79,12 @@ def test_backtest_json_on_parquet_and_csv_gives_the_hand_computed_trades(tmp_pat
         assert "temporary" in stderr  # no local server: it said so
 
 
-def _invoke(home: Path, *args: str) -> Result:
+def _invoke(home: Path, *args: str, env: dict[str, str] | None = None) -> Result:
     # PREFECT_HOME given here is restored after the call, so nothing the command sets leaks into this process;
-    # COLUMNS keeps error messages on one line.
-    env = {"TRADELOOM_HOME": str(home), "PREFECT_HOME": str(home / "prefect"), "COLUMNS": "300"}
-    return CliRunner().invoke(app, list(args), env=env)
+    # COLUMNS keeps error messages on one line; TRADELOOM_LEDGER_URL unset unless given (default: under the home).
+    settings = {"TRADELOOM_HOME": str(home), "PREFECT_HOME": str(home / "prefect"), "COLUMNS": "300",
+                "TRADELOOM_LEDGER_URL": None, **(env or {})}
+    return CliRunner().invoke(app, list(args), env=settings)
 
 
 def test_a_bad_parameter_is_refused_naming_it(tmp_path):
@@ -86,47 +92,106 @@ def test_a_bad_parameter_is_refused_naming_it(tmp_path):
     assert done.exit_code == 2 and "must look like NAME=VALUE" in done.output
 
 
-def _switch(home: Path, *args: str) -> dict:
-    done = _invoke(home, "kill-switch", *args, "--json")
+def _switch(home: Path, *args: str, env: dict[str, str] | None = None) -> dict:
+    done = _invoke(home, "kill-switch", *args, "--json", env=env)
     assert done.exit_code == 0, done.output
     return json.loads(done.stdout)
 
 
+def _ledger_switch(url: str) -> KillSwitchStatus:
+    with SqlLedger(url) as ledger:
+        return StoredKillSwitch(ledger).status()
+
+
 def test_kill_switch_on_off_status_says_who_why_and_when(tmp_path):
     home = tmp_path / "home"
-    assert _switch(home, "status") == {"engaged": False, "reason": "", "by": "", "since": None,
-                                       "file": str(home / "kill_switch.json")}
+    url = default_ledger_url(home)  # TRADELOOM_HOME/ledger.sqlite, the ledger the live loop opens by default
+    assert _switch(home, "status") == {"engaged": False, "reason": "", "by": "", "since": None, "ledger": url}
     pulled = _switch(home, "on", "--reason", "exchange outage")
     assert pulled["engaged"] and pulled["reason"] == "exchange outage" and "@" in pulled["by"]
-    assert pulled["since"].endswith("+00:00")
+    assert pulled["since"].endswith("+00:00") and pulled["ledger"] == url
     assert _switch(home, "status") == pulled
-    assert FileKillSwitch(home / "kill_switch.json").status().engaged  # what the engine reads
-    released = _switch(home, "off")
-    assert not released["engaged"] and released["reason"] == "released" and released["since"] >= pulled["since"]
-    assert not FileKillSwitch(home / "kill_switch.json").status().engaged
+    seen = _ledger_switch(url)  # what the engine reads, through another connection
+    assert (seen.engaged, seen.reason, seen.by) == (True, "exchange outage", pulled["by"])
+    assert from_ns(seen.since_ns).isoformat() == pulled["since"]
+    released = _switch(home, "off", "--by", "bob@desk", "--reason", "venue back")
+    assert released["engaged"] is False and (released["reason"], released["by"]) == ("venue back", "bob@desk")
+    assert released["since"] >= pulled["since"] and not _ledger_switch(url).engaged
+    shown = _invoke(home, "kill-switch", "status")
+    assert shown.exit_code == 0 and "released" in shown.output and "by bob@desk (venue back)" in shown.output
     refused = _invoke(home, "kill-switch", "on")
     assert refused.exit_code == 2 and "needs a reason" in refused.output
+    assert not _ledger_switch(url).engaged  # a refused pull wrote nothing
 
 
-def test_the_engine_obeys_the_switch_the_command_pulls(tmp_path):
+def test_kill_switch_uses_the_ledger_url_setting(tmp_path):
+    home, shared = tmp_path / "home", tmp_path / "shared" / "ledger.sqlite"
+    url = f"sqlite:///{shared}"  # where a worker on another machine would point TRADELOOM_LEDGER_URL (PostgreSQL there)
+    pulled = _switch(home, "on", "--reason", "drill", env={"TRADELOOM_LEDGER_URL": url})
+    assert pulled["ledger"] == url and _ledger_switch(url).engaged
+    assert not (home / "ledger.sqlite").exists()  # nothing written to the default ledger
+    assert _switch(home, "status")["engaged"] is False
+    bad = _invoke(home, "kill-switch", "status", env={"TRADELOOM_LEDGER_URL": "not a url"})
+    assert bad.exit_code == 2 and "is not a SQLAlchemy URL" in bad.output
+
+
+class Operator:
+    """A person at a console who runs the real ``tradeloom kill-switch`` command when the clock reaches a time."""
+
+    def __init__(self, clock: BacktestClock, home: Path, plan: dict[int, list[str]], switch: StoredKillSwitch) -> None:
+        self.clock, self.home, self.plan, self.switch = clock, home, dict(plan), switch
+        self.done: list[tuple[int, str]] = []
+
+    def status(self) -> KillSwitchStatus:
+        """Act on the plan (once per step), then read the switch as the engine does."""
+        for at in sorted(t for t in self.plan if t <= self.clock.now_ns()):
+            args = self.plan.pop(at)
+            _switch(self.home, *args)
+            self.done.append((self.clock.now_ns(), args[0]))
+        return self.switch.status()
+
+
+def test_a_running_engine_obeys_the_switch_the_command_pulls_at_the_next_loop(tmp_path):
     from tests.trading.optimiser.series import INSTRUMENT, random_walk
     from tradeloom.settings.risk import RiskSettings, risk_config
-    from tradeloom.trading.optimiser.recipe import BacktestRecipe, run_recipe
+    from tradeloom.trading.backtest import run_backtest
+    from tradeloom.trading.risk.assembly import ReplayBarWindow, risk_side
+    from tradeloom.trading.simulated import FeeSchedule, VenueConfig
     from tradeloom.trading.strategies.registry import strategy_by_name
 
     home = tmp_path / "home"
-    switch = FileKillSwitch(home / "kill_switch.json")
-    recipe = BacktestRecipe(INSTRUMENT, policy="protection", risk=risk_config(RiskSettings()))
-    bars, strategy = random_walk(400, seed=5), strategy_by_name("sma_cross", {"fast": 5, "slow": 20})
+    bars = random_walk(600, seed=5)
+    pull, release = int(bars.ts[150]), int(bars.ts[400])
 
-    _switch(home, "on", "--reason", "drill")
-    halted = run_recipe(strategy, bars, recipe, kill_switch=switch)
-    _switch(home, "off")
-    trading = run_recipe(strategy, bars, recipe, kill_switch=switch)
+    def run(plan: dict[int, list[str]] | None):  # type: ignore[no-untyped-def]
+        clock = BacktestClock(int(bars.ts[0]))
+        with SqlLedger(default_ledger_url(home)) as ledger:  # the loop's own connection to the ledger file
+            switch = Operator(clock, home, plan, StoredKillSwitch(ledger)) if plan is not None else None
+            side = risk_side(risk_config(RiskSettings()), Decimal(2), clock, fee_rate=Decimal("0.001"), kill_switch=switch,
+                             bars=ReplayBarWindow(INSTRUMENT.symbol, bars, clock))
+            result = run_backtest(strategy_by_name("sma_cross", {"fast": 5, "slow": 20}), bars, INSTRUMENT,
+                                  VenueConfig(fees=FeeSchedule(Decimal("0.001"), Decimal("0.001"))), side.policy,
+                                  Decimal(100_000), clock, gate=side.gate)
+        size = np.abs(np.asarray(result.position, dtype=float))
+        entered = np.flatnonzero(np.diff(size) > 0) + 1  # bars in which exposure grew
+        return result, side, switch, entered
 
-    assert halted.result.fills == [] and halted.risk is not None
-    assert halted.risk.breakers.state.value == "halted" and halted.risk.breakers.reason.startswith("kill switch: drill (by ")
-    assert len(trading.result.trades) > 0
+    _, _, _, free_entries = run(None)
+    _, side, operator, entries = run({pull: ["on", "--reason", "drill", "--by", "ops@desk"], release: ["off", "--by", "ops@desk"]})
+
+    # the engine's loop runs at each bar it acts on (every bar while a position is open, every signal bar while flat);
+    # the person acted at the first loop at or after each planned time, and that same loop read the switch
+    (pulled_at, on), (released_at, off) = operator.done
+    assert (on, off) == ("on", "off") and pull <= pulled_at < released_at and release <= released_at
+    halted = next(c for c in side.breakers.history if c.current is TradingState.HALTED)
+    assert halted.ts == pulled_at and halted.reason == "kill switch: drill (by ops@desk)"
+    resumed = next(c for c in side.breakers.history if c.ts > pulled_at and c.current is TradingState.ACTIVE)
+    assert resumed.ts == released_at
+    first, last = (int(np.searchsorted(bars.ts, at - HOUR)) for at in (pulled_at, released_at))  # the loops' bars
+    assert any(first < t <= last for t in free_entries)  # without the switch the strategy enters in the window
+    assert not any(first < t <= last for t in entries)  # pulled: no entry from the next bar until the release
+    assert any(t > last for t in entries)  # released: entries resume
+    assert _switch(home, "status")["engaged"] is False
 
 
 def test_strategies_lists_the_base_and_the_saved_ones(tmp_path):

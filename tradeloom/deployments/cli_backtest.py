@@ -1,8 +1,9 @@
 """``tradeloom backtest``, ``tradeloom optimise`` and ``tradeloom kill-switch``.
 
 Backtests and searches run as Prefect flows (on the local server when it is up, so they
-show in the UI; otherwise on one temporary API). The kill switch is a file the engine
-reads at every breaker evaluation; pulling it needs no Prefect at all.
+show in the UI; otherwise on one temporary API). The kill switch lives in the ledger
+(TRADELOOM_LEDGER_URL, shared with every live loop), which the engine reads at every breaker
+evaluation; pulling it needs no Prefect at all.
 """
 
 from __future__ import annotations
@@ -168,36 +169,50 @@ class SwitchAction(str, Enum):
     status = "status"
 
 
+def _who() -> str:
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no login name in the environment or the password database (some containers)
+        user = "unknown"
+    return f"{user}@{socket.gethostname()}"
+
+
 def kill_switch(
     action: SwitchAction = typer.Argument(..., help="on: pull it (trading halts); off: release it; status: show it."),
     reason: Optional[str] = typer.Option(None, "--reason", help="Why (required with on)."),
+    by: Optional[str] = typer.Option(None, "--by", help="Who pulls or releases it (default user@host)."),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Pull, release or show the kill switch the engine obeys within one loop."""
+    """Pull, release or show the kill switch in the ledger (TRADELOOM_LEDGER_URL); every loop on it obeys within one loop."""
     from tradeloom.settings.trading import TradingSettings
-    from tradeloom.trading.ledger import from_ns
-    from tradeloom.trading.risk.kill_switch import FileKillSwitch
+    from tradeloom.trading.ledger import SqlLedger, from_ns
+    from tradeloom.trading.risk.stored_state import StoredKillSwitch
 
-    path = TradingSettings().kill_switch(PlatformSettings().home)
-    switch = FileKillSwitch(path)
-    who = f"{getpass.getuser()}@{socket.gethostname()}"
-    if action is SwitchAction.on:
-        if not reason or not reason.strip():
-            raise typer.BadParameter("pulling the kill switch needs a reason", param_hint="--reason")
-        status = switch.engage(reason, who, time.time_ns())
-    elif action is SwitchAction.off:
-        status = switch.release(who, time.time_ns())
-    else:
-        status = switch.status()
-    out = {"engaged": status.engaged, "reason": status.reason, "by": status.by,
-           "since": None if status.since_ns is None else from_ns(status.since_ns).isoformat(), "file": str(path)}
+    if action is SwitchAction.on and (not reason or not reason.strip()):
+        raise typer.BadParameter("pulling the kill switch needs a reason", param_hint="--reason")
+    try:
+        ledger = SqlLedger(TradingSettings().ledger(PlatformSettings().home))
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="TRADELOOM_LEDGER_URL") from None
+    with ledger:
+        switch = StoredKillSwitch(ledger)
+        who = by.strip() if by and by.strip() else _who()
+        if action is SwitchAction.on:
+            status = switch.engage(reason or "", who, time.time_ns())
+        elif action is SwitchAction.off:
+            status = switch.release(who, time.time_ns(), reason or "released")
+        else:
+            status = switch.status()
+        out = {"engaged": status.engaged, "reason": status.reason, "by": status.by,
+               "since": None if status.since_ns is None else from_ns(status.since_ns).isoformat(), "ledger": ledger.url}
     if as_json:
         print_json(out)
         return
     state = "[red]ENGAGED[/red]: trading is halted" if status.engaged else "[green]released[/green]"
     when = f" since {out['since']}" if out["since"] else ""
     who_text = f" by {status.by}" if status.by else ""
-    console.print(f"kill switch {state}{when}{who_text}" + (f" ({status.reason})" if status.reason else ""))
+    console.print(f"kill switch {state}{when}{who_text}" + (f" ({status.reason})" if status.reason else "")
+                  + f" in the ledger {ledger.url}")
 
 
 def strategies(as_json: bool = JSON_OPTION) -> None:

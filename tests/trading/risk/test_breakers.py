@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from decimal import Decimal as D
 from pathlib import Path
 
@@ -11,7 +12,9 @@ from hypothesis import strategies as st
 
 from tradeloom.trading.clock import BacktestClock
 from tradeloom.trading.risk.breakers import BreakerConfig, CircuitBreakers, StateChange, TradingState
-from tradeloom.trading.risk.kill_switch import FileKillSwitch, KillSwitchStatus, NoKillSwitch
+from tradeloom.trading.ledger import SqlLedger
+from tradeloom.trading.risk.kill_switch import KillSwitchStatus, NoKillSwitch
+from tradeloom.trading.risk.stored_state import StoredKillSwitch
 
 HOUR = 3600 * 10**9
 DAY1 = 20_000 * 24 * HOUR  # 2024-10-04T00:00Z
@@ -77,20 +80,25 @@ def test_reducing_by_setting_and_the_stop_out_cooldown() -> None:
     assert breakers.update(D(9_800)).current is REDUCING  # 2% daily loss, reducing by setting
 
 
+def _ledger(tmp_path: Path) -> SqlLedger:
+    return SqlLedger(f"sqlite:///{tmp_path / 'state' / 'ledger.sqlite'}")
+
+
 def test_the_kill_switch_is_obeyed_at_the_next_evaluation(tmp_path: Path) -> None:
-    switch = FileKillSwitch(tmp_path / "state" / "kill_switch.json")
-    assert switch.status() == KillSwitchStatus(False)
-    clock = BacktestClock(DAY1)
-    breakers = CircuitBreakers(BreakerConfig(), clock, switch)
-    breakers.update(D(1000))
-    switch.engage("exchange incident", "alice", DAY1 + 5)
-    assert FileKillSwitch(switch.path).status() == KillSwitchStatus(True, "exchange incident", "alice", DAY1 + 5)
-    change = breakers.update(D(1000))
-    assert change == StateChange(DAY1, ACTIVE, HALTED, "kill switch: exchange incident (by alice)")
-    switch.release("alice", DAY1 + 10)
-    assert breakers.update(D(1000)).current is ACTIVE
-    switch.path.write_text("{not json", encoding="utf-8")
-    assert switch.status().engaged and breakers.update(D(1000)).current is HALTED
+    with _ledger(tmp_path) as ledger, _ledger(tmp_path) as elsewhere:
+        switch = StoredKillSwitch(ledger)
+        assert switch.status() == KillSwitchStatus(False)
+        clock = BacktestClock(DAY1)
+        breakers = CircuitBreakers(BreakerConfig(), clock, switch)
+        breakers.update(D(1000))
+        StoredKillSwitch(elsewhere).engage("exchange incident", "alice", DAY1 + 5000)
+        assert switch.status() == KillSwitchStatus(True, "exchange incident", "alice", DAY1 + 5000)
+        change = breakers.update(D(1000))
+        assert change == StateChange(DAY1, ACTIVE, HALTED, "kill switch: exchange incident (by alice)")
+        StoredKillSwitch(elsewhere).release("alice", DAY1 + 10_000)
+        assert breakers.update(D(1000)).current is ACTIVE  # type: ignore[union-attr]
+        elsewhere.set_state("kill_switch", "{not json", "edited by hand", datetime(2024, 10, 4, tzinfo=timezone.utc))
+        assert switch.status().engaged and breakers.update(D(1000)).current is HALTED  # type: ignore[union-attr]
 
 
 def test_bad_breaker_settings_are_named(tmp_path: Path) -> None:
@@ -98,25 +106,26 @@ def test_bad_breaker_settings_are_named(tmp_path: Path) -> None:
         BreakerConfig(daily_loss_state=ACTIVE)
     with pytest.raises(ValueError, match="loss limits"):
         BreakerConfig(max_drawdown_pct=D(-1))
-    with pytest.raises(ValueError, match="needs a reason"):
-        FileKillSwitch(tmp_path / "k.json").engage(" ", "bob", 0)
+    with pytest.raises(ValueError, match="needs a reason"), _ledger(tmp_path) as ledger:
+        StoredKillSwitch(ledger).engage(" ", "bob", 0)
     assert NoKillSwitch().status().engaged is False
 
 
 def test_refresh_obeys_the_kill_switch_without_fresh_equity(tmp_path: Path) -> None:
-    switch = FileKillSwitch(tmp_path / "kill.json")
-    clock = BacktestClock(DAY1)
-    breakers = CircuitBreakers(BreakerConfig(), clock, switch)
-    assert breakers.refresh() is None  # nothing known yet, nothing pulled
-    breakers.update(D(10_000))
-    clock.observe(DAY1 + HOUR)
-    assert breakers.update(D(9_800)) is None  # 2%: below the limit, the day started at 10,000
-    switch.engage("manual", "ops", DAY1 + HOUR)
-    assert breakers.refresh().current is HALTED  # type: ignore[union-attr]
-    switch.release("ops", DAY1 + 2 * HOUR)
-    assert breakers.refresh().current is ACTIVE  # type: ignore[union-attr]
-    clock.observe(DAY1 + 3 * HOUR)
-    assert breakers.update(D(9_690)).current is HALTED  # type: ignore[union-attr]  # 3.1% of 10,000
+    with _ledger(tmp_path) as ledger:
+        switch = StoredKillSwitch(ledger)
+        clock = BacktestClock(DAY1)
+        breakers = CircuitBreakers(BreakerConfig(), clock, switch)
+        assert breakers.refresh() is None  # nothing known yet, nothing pulled
+        breakers.update(D(10_000))
+        clock.observe(DAY1 + HOUR)
+        assert breakers.update(D(9_800)) is None  # 2%: below the limit, the day started at 10,000
+        switch.engage("manual", "ops", DAY1 + HOUR)
+        assert breakers.refresh().current is HALTED  # type: ignore[union-attr]
+        switch.release("ops", DAY1 + 2 * HOUR)
+        assert breakers.refresh().current is ACTIVE  # type: ignore[union-attr]
+        clock.observe(DAY1 + 3 * HOUR)
+        assert breakers.update(D(9_690)).current is HALTED  # type: ignore[union-attr]  # 3.1% of 10,000
 
 
 @settings(max_examples=200, deadline=None)

@@ -138,9 +138,10 @@ def test_the_conditional_exit_records_its_conditions() -> None:
 
 
 def test_the_kill_switch_is_obeyed_on_the_next_bar(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from tradeloom.trading.risk.kill_switch import FileKillSwitch
+    from tradeloom.trading.ledger import SqlLedger
+    from tradeloom.trading.risk.stored_state import StoredKillSwitch
 
-    switch = FileKillSwitch(tmp_path / "kill.json")
+    switch = StoredKillSwitch(SqlLedger(f"sqlite:///{tmp_path / 'ledger.sqlite'}"))
     breakers = CircuitBreakers(BreakerConfig(), BacktestClock(0), switch)
     policy = ProtectionPolicy(NO_CONDITIONAL, D(5), breakers=breakers, fixed_quantity=D(4))
     policy.plan_entry(_request())

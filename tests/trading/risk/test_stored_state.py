@@ -10,9 +10,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tradeloom.errors import TransientError
 from tradeloom.trading.clock import BacktestClock
 from tradeloom.trading.ledger.sql_ledger import SqlLedger
 from tradeloom.trading.risk.breakers import BreakerConfig, CircuitBreakers, TradingState
+from tradeloom.trading.risk.kill_switch import KillSwitchStatus
 from tradeloom.trading.risk.protection import PositionSide, ProtectionState
 from tradeloom.trading.risk.protection_rules import ProtectionConfig
 from tradeloom.trading.risk.stored_state import (
@@ -37,22 +39,59 @@ def test_the_kill_switch_in_the_ledger_is_seen_by_another_connection(tmp_path: P
     try:
         assert isinstance(cli, StateStore)
         loop_switch = StoredKillSwitch(loop)
-        assert not loop_switch.status().engaged
+        assert loop_switch.status() == KillSwitchStatus(False)
         breakers = CircuitBreakers(BreakerConfig(), BacktestClock(DAY1), loop_switch)
         breakers.update(D(1000))
-        StoredKillSwitch(cli).engage("exchange outage", "alice", DAY1 + 5)
-        status = loop_switch.status()
-        assert (status.engaged, status.reason) == (True, "exchange outage (by alice)")
-        assert breakers.update(D(1000)).reason == "kill switch: exchange outage (by alice)"  # type: ignore[union-attr]
-        StoredKillSwitch(cli).release("bob", DAY1 + 9)
-        assert loop_switch.status().reason == "released by bob" and breakers.update(D(1000)).current is TradingState.ACTIVE  # type: ignore[union-attr]
-        cli.set_state("kill_switch", "maybe", "typo", datetime(2024, 1, 1, tzinfo=timezone.utc))
-        assert loop_switch.status().engaged  # an unknown value fails safe
+        pulled = StoredKillSwitch(cli).engage(" exchange outage ", "alice@ops", DAY1 + 5_000)
+        assert pulled == KillSwitchStatus(True, "exchange outage", "alice@ops", DAY1 + 5_000)
+        assert loop_switch.status() == pulled  # who, why and when, as the other connection stored them
+        assert breakers.update(D(1000)).reason == "kill switch: exchange outage (by alice@ops)"  # type: ignore[union-attr]
+        entry = cli.get_state("kill_switch")
+        assert (entry.value, entry.reason) == ('{"by": "alice@ops", "engaged": true}', "exchange outage")
+        released = StoredKillSwitch(cli).release("bob", DAY1 + 9_000, "reviewed")
+        assert loop_switch.status() == released == KillSwitchStatus(False, "reviewed", "bob", DAY1 + 9_000)
+        assert breakers.update(D(1000)).current is TradingState.ACTIVE  # type: ignore[union-attr]
+        assert StoredKillSwitch(cli).release("bob", DAY1 + 9_999).reason == "released"  # sub-microsecond time dropped
+        assert loop_switch.status().since_ns == DAY1 + 9_000
+        for unreadable in ("maybe", '{"engaged": "no", "by": "x"}', '{"by": "x"}'):
+            cli.set_state("kill_switch", unreadable, "typo", datetime(2024, 1, 1, tzinfo=timezone.utc))
+            status = loop_switch.status()
+            assert status.engaged and "unreadable value" in status.reason  # fails safe
         with pytest.raises(ValueError, match="needs a reason"):
             StoredKillSwitch(cli).engage("", "x", 0)
     finally:
         cli.close()
         loop.close()
+
+
+class FlakyStore:
+    """A trading-state store whose connection drops while ``down`` (as SqlLedger reports it: a TransientError)."""
+
+    def __init__(self, ledger: SqlLedger) -> None:
+        self.ledger, self.down = ledger, False
+
+    def set_state(self, key: str, value: str, reason: str, at: datetime) -> object:
+        return self.ledger.set_state(key, value, reason, at)
+
+    def get_state(self, key: str) -> object:
+        if self.down:
+            raise TransientError("the ledger at postgresql://db/ledger is unavailable, try again: connection lost")
+        return self.ledger.get_state(key)
+
+
+def test_an_unreachable_ledger_counts_as_a_pulled_switch(tmp_path: Path) -> None:
+    with _ledger(tmp_path) as ledger:
+        store = FlakyStore(ledger)
+        switch = StoredKillSwitch(store)
+        breakers = CircuitBreakers(BreakerConfig(), BacktestClock(DAY1), switch)
+        switch.release("ops", DAY1)
+        assert breakers.update(D(1000)) is None
+        store.down = True
+        status = switch.status()
+        assert status.engaged and status.reason.startswith("the ledger holding the kill switch is unreachable")
+        assert breakers.update(D(1000)).current is TradingState.HALTED  # type: ignore[union-attr]
+        store.down = False
+        assert breakers.update(D(1000)).current is TradingState.ACTIVE  # type: ignore[union-attr]  # readable: resumes
 
 
 def test_a_tripped_daily_limit_survives_a_restart(tmp_path: Path) -> None:

@@ -1,7 +1,9 @@
-"""Risk state that survives a restart, kept in the ledger's trading-state switches.
+"""Risk state that survives a restart and is shared through the ledger's trading-state switches.
 
-- ``StoredKillSwitch``: the kill switch under key ``kill_switch`` (value ``on``/``off``), so
-  the CLI and the live loop share it through the ledger.
+- ``StoredKillSwitch``: the one kill switch, under key ``kill_switch``. The ledger is what
+  the CLI and every live loop already share (SQLite under TRADELOOM_HOME, or PostgreSQL by
+  URL when the loop runs on another machine), so a person pulling it anywhere stops every
+  loop reading that ledger at its next evaluation.
 - ``save_protection`` / ``load_protection``: the protection state of every open position
   (stop, best price, levels taken, pending scale-outs) under key ``protection``, so a
   restarted live loop keeps managing its positions exactly where it left off.
@@ -13,14 +15,16 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
+from tradeloom.errors import TransientError
 from tradeloom.trading.clock import to_datetime
+from tradeloom.trading.ledger.columns import from_ns, utc_ns
 from tradeloom.trading.risk.breakers import CircuitBreakers
+from tradeloom.trading.risk.kill_switch import RELEASED, KillSwitchStatus
 from tradeloom.trading.risk.protection import ProtectionState
 from tradeloom.trading.risk.protection_rules import ProtectionConfig
-from tradeloom.trading.risk.kill_switch import RELEASED, KillSwitchStatus
 
 KILL_SWITCH_KEY = "kill_switch"
 BREAKERS_KEY = "circuit_breakers"
@@ -40,41 +44,51 @@ class StateStore(Protocol):
         ...
 
 
-def _ns(moment: datetime) -> int:
-    return int((moment - datetime(1970, 1, 1, tzinfo=timezone.utc)).total_seconds()) * 10**9 + moment.microsecond * 1000
-
-
 class StoredKillSwitch:
-    """The kill switch kept in the ledger; an unknown stored value counts as engaged (fail safe)."""
+    """The kill switch kept in the ledger: value ``{"engaged": bool, "by": who}``, the reason, and when.
+
+    It fails safe: a stored value it cannot read, or a ledger it cannot reach (a lock held past
+    the busy timeout, a lost connection), counts as engaged. A loop that cannot reach its ledger
+    could not write its order intents before sending them anyway; it resumes at the first
+    evaluation that reads a released switch.
+    """
 
     def __init__(self, store: StateStore) -> None:
         self.store = store
 
     def status(self) -> KillSwitchStatus:
-        """The switch as last stored."""
-        entry = self.store.get_state(KILL_SWITCH_KEY)
+        """The switch as last stored (who pulled or released it, why, since when)."""
+        try:
+            entry = self.store.get_state(KILL_SWITCH_KEY)
+        except TransientError as error:
+            return KillSwitchStatus(True, f"the ledger holding the kill switch is unreachable; treated as engaged ({error})")
         if entry is None:
             return RELEASED
-        since = _ns(entry.updated_at)
-        if entry.value == "off":
-            return KillSwitchStatus(False, entry.reason, "", since)
-        if entry.value != "on":
-            return KillSwitchStatus(True, f"kill switch holds unknown value {entry.value!r}; treated as engaged", "", since)
-        return KillSwitchStatus(True, entry.reason, "", since)
+        since = utc_ns(entry.updated_at)
+        try:
+            value = json.loads(entry.value)
+            engaged, by = value["engaged"], value["by"]
+            if not isinstance(engaged, bool) or not isinstance(by, str):
+                raise TypeError("engaged must be a boolean and by a string")
+        except (ValueError, KeyError, TypeError):
+            return KillSwitchStatus(True, f"kill switch holds the unreadable value {entry.value!r}; treated as engaged",
+                                    "", since)
+        return KillSwitchStatus(engaged, entry.reason, by, since)
 
     def engage(self, reason: str, by: str, now_ns: int) -> KillSwitchStatus:
-        """Pull the switch (``by`` is kept in the reason)."""
+        """Pull the switch: every loop on this ledger halts at its next evaluation."""
         if not reason.strip():
             raise ValueError("pulling the kill switch needs a reason")
-        text = f"{reason} (by {by})" if by else reason
-        self.store.set_state(KILL_SWITCH_KEY, "on", text, to_datetime(now_ns))
-        return KillSwitchStatus(True, text, by, now_ns)
+        return self._store(True, reason.strip(), by, now_ns)
 
-    def release(self, by: str, now_ns: int) -> KillSwitchStatus:
+    def release(self, by: str, now_ns: int, reason: str = "released") -> KillSwitchStatus:
         """Release the switch."""
-        text = f"released by {by}" if by else "released"
-        self.store.set_state(KILL_SWITCH_KEY, "off", text, to_datetime(now_ns))
-        return KillSwitchStatus(False, text, by, now_ns)
+        return self._store(False, reason.strip() or "released", by, now_ns)
+
+    def _store(self, engaged: bool, reason: str, by: str, now_ns: int) -> KillSwitchStatus:
+        value = json.dumps({"engaged": engaged, "by": by}, sort_keys=True)
+        entry = self.store.set_state(KILL_SWITCH_KEY, value, reason, from_ns(now_ns))
+        return KillSwitchStatus(engaged, reason, by, utc_ns(entry.updated_at))
 
 
 def save_breakers(breakers: CircuitBreakers, store: StateStore) -> None:
