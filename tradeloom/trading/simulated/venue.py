@@ -134,8 +134,10 @@ class SimulatedVenue(MatchingEngine):
                     return i
             return stop
         b = self._bars
-        hits = np.flatnonzero((b.low[start:stop] <= down) | (b.high[start:stop] >= up))  # type: ignore[union-attr]
-        return start + int(hits[0]) if len(hits) else stop
+        reached = b.low[start:stop] <= down  # type: ignore[union-attr]
+        reached |= b.high[start:stop] >= up  # type: ignore[union-attr]
+        first = int(reached.argmax())  # the first True, or 0 when there is none
+        return start + first if reached[first] else stop
 
     def _pump_tick(self) -> bool:
         t = self._t + 1
