@@ -26,7 +26,7 @@ from tradeloom.settings.market import MarketDataSettings
 from tradeloom.settings.platform import PlatformSettings
 from tradeloom.tasks.limits import ensure_limits
 from tradeloom.tasks.market_data import FETCHERS, quarantine, read_watermark, store, validate
-from tradeloom.tasks.market_sources import SourceEndpoints, alphavantage_key, build_source
+from tradeloom.tasks.market_sources import SourceEndpoints, alphavantage_key, open_source
 
 
 class IngestionFailed(TradeloomError):
@@ -209,7 +209,8 @@ def ingest_instrument(symbol: str, timeframe: str, start: datetime | None = None
 def _why_unusable(source: str, symbol: str, timeframe: str, endpoints: SourceEndpoints, api_key: SecretStr | None) -> str:
     """Why ``source`` cannot serve ``symbol`` at ``timeframe`` here ("" when it can)."""
     try:
-        provides = build_source(source, endpoints, api_key).supports(symbol, timeframe)
+        with open_source(source, endpoints, api_key) as built:
+            provides = built.supports(symbol, timeframe)
     except (PermanentError, ValueError) as error:  # e.g. no Alpha Vantage key configured
         return f"cannot be used: {type(error).__name__}: {error}"
     return "" if provides else f"does not provide {symbol} {timeframe}"

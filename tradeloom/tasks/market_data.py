@@ -22,7 +22,7 @@ from tradeloom.tasks.limits import (
     rate_limited,
     serialised,
 )
-from tradeloom.tasks.market_sources import SourceEndpoints, build_source
+from tradeloom.tasks.market_sources import SourceEndpoints, open_source
 
 
 def retry_transient_only(task, task_run, state) -> bool:  # noqa: ANN001 (Prefect's callback signature)
@@ -42,17 +42,18 @@ _FETCH_RETRIES = dict(
 @task(name="fetch-dukascopy", cache_policy=NO_CACHE, **_FETCH_RETRIES)
 def fetch_dukascopy(symbol: str, timeframe: str, start: datetime, end: datetime, endpoints: SourceEndpoints) -> Batch:
     """Ticks or bars of ``symbol`` from Dukascopy for [start, end)."""
-    source = build_source("dukascopy", endpoints)
-    if timeframe == "tick":
-        return source.fetch_ticks(symbol, start, end)
-    return source.fetch_bars(symbol, timeframe, start, end)
+    with open_source("dukascopy", endpoints) as source:
+        if timeframe == "tick":
+            return source.fetch_ticks(symbol, start, end)
+        return source.fetch_bars(symbol, timeframe, start, end)
 
 
 @task(name="fetch-yahoo", cache_policy=NO_CACHE, **_FETCH_RETRIES)
 @rate_limited(YAHOO_PER_SECOND)
 def fetch_yahoo(symbol: str, timeframe: str, start: datetime, end: datetime, endpoints: SourceEndpoints) -> Batch:
     """Bars of ``symbol`` from the Yahoo chart API for [start, end)."""
-    return build_source("yahoo", endpoints).fetch_bars(symbol, timeframe, start, end)
+    with open_source("yahoo", endpoints) as source:
+        return source.fetch_bars(symbol, timeframe, start, end)
 
 
 # Cached for 12 hours on its inputs: a re-run the same day does not spend the 25-calls quota again.
@@ -61,7 +62,8 @@ def fetch_yahoo(symbol: str, timeframe: str, start: datetime, end: datetime, end
 def fetch_alphavantage(symbol: str, timeframe: str, start: datetime, end: datetime, endpoints: SourceEndpoints,
                        api_key: SecretStr | None = None) -> Batch:
     """Bars of ``symbol`` from Alpha Vantage for [start, end); ``api_key`` is resolved by the flow (None for a mirror)."""
-    return build_source("alphavantage", endpoints, api_key).fetch_bars(symbol, timeframe, start, end)
+    with open_source("alphavantage", endpoints, api_key) as source:
+        return source.fetch_bars(symbol, timeframe, start, end)
 
 
 FETCHERS = {"dukascopy": fetch_dukascopy, "yahoo": fetch_yahoo, "alphavantage": fetch_alphavantage}

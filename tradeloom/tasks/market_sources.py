@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urlsplit
-from typing import Literal
+from typing import Iterator, Literal
 
 from pydantic import BaseModel, SecretStr
 
@@ -55,7 +56,7 @@ def alphavantage_key(endpoints: SourceEndpoints, configured: SecretStr | None) -
     """The Alpha Vantage key for a flow run: the Prefect Secret block, else ``configured`` (the setting).
 
     None when the endpoint is a mirror directory (it needs no key and never sees one) or when
-    no key is configured anywhere; ``build_source`` then refuses the real service with AuthError.
+    no key is configured anywhere; ``open_source`` then refuses the real service with AuthError.
     """
     if not _is_http(endpoints.alphavantage_url):
         return None
@@ -72,36 +73,34 @@ def _is_http(base: str) -> bool:
     return urlsplit(base).scheme in ("http", "https")
 
 
-def build_source(name: str, endpoints: SourceEndpoints,
-                 alphavantage_api_key: SecretStr | None = None) -> DukascopySource | YahooSource | AlphaVantageSource:
-    """The source called ``name`` wired to its endpoint (URL or mirror directory); close it when done."""
+@contextmanager
+def open_source(name: str, endpoints: SourceEndpoints,
+                alphavantage_api_key: SecretStr | None = None) -> Iterator[DukascopySource | YahooSource | AlphaVantageSource]:
+    """The source called ``name`` wired to its endpoint (URL or mirror directory); its connections close with the block."""
+    if name not in SOURCES:
+        raise ValueError(f"unknown source {name!r}; known: {', '.join(SOURCES)}")
     timeout = endpoints.http_timeout_seconds
     if name == "dukascopy":
         base = endpoints.dukascopy_legacy_url if endpoints.dukascopy_api == "legacy" else endpoints.dukascopy_json_url
-        return DukascopySource(
-            fetcher_for(base, timeout=timeout),
-            api=endpoints.dukascopy_api,
-            price_side=endpoints.dukascopy_price_side,
-            max_in_flight=endpoints.dukascopy_max_in_flight,
-            cache_dir=endpoints.cache_dir,
+        with fetcher_for(base, timeout=timeout) as fetcher:
+            yield DukascopySource(fetcher, api=endpoints.dukascopy_api, price_side=endpoints.dukascopy_price_side,
+                                  max_in_flight=endpoints.dukascopy_max_in_flight, cache_dir=endpoints.cache_dir)
+    elif name == "yahoo":
+        with fetcher_for(endpoints.yahoo_url, timeout=timeout, headers=_BROWSER_HEADERS) as fetcher:
+            yield YahooSource(fetcher, now=utc_now)
+    else:
+        key = _alphavantage_key_for(endpoints, alphavantage_api_key)
+        with fetcher_for(endpoints.alphavantage_url, timeout=timeout) as fetcher:
+            yield AlphaVantageSource(fetcher, api_key=key, now=utc_now, datatype=endpoints.alphavantage_datatype,
+                                     adjusted=endpoints.alphavantage_adjusted)
+
+
+def _alphavantage_key_for(endpoints: SourceEndpoints, api_key: SecretStr | None) -> str:
+    if not _is_http(endpoints.alphavantage_url):
+        return MIRROR_KEY  # a mirror directory needs no key (and never sees one)
+    if api_key is None:
+        raise AuthError(
+            f"no Alpha Vantage API key: create the Prefect Secret block {endpoints.alphavantage_key_block!r} "
+            "or set TRADELOOM_ALPHAVANTAGE_API_KEY"
         )
-    if name == "yahoo":
-        return YahooSource(fetcher_for(endpoints.yahoo_url, timeout=timeout, headers=_BROWSER_HEADERS), now=utc_now)
-    if name == "alphavantage":
-        if _is_http(endpoints.alphavantage_url):
-            if alphavantage_api_key is None:
-                raise AuthError(
-                    f"no Alpha Vantage API key: create the Prefect Secret block {endpoints.alphavantage_key_block!r} "
-                    "or set TRADELOOM_ALPHAVANTAGE_API_KEY"
-                )
-            key = alphavantage_api_key.get_secret_value()
-        else:
-            key = MIRROR_KEY  # a mirror directory needs no key (and never sees one)
-        return AlphaVantageSource(
-            fetcher_for(endpoints.alphavantage_url, timeout=timeout),
-            api_key=key,
-            now=utc_now,
-            datatype=endpoints.alphavantage_datatype,
-            adjusted=endpoints.alphavantage_adjusted,
-        )
-    raise ValueError(f"unknown source {name!r}; known: {', '.join(SOURCES)}")
+    return api_key.get_secret_value()

@@ -7,7 +7,8 @@ so sources only deal with bytes and typed errors.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Mapping, Protocol
+from types import TracebackType
+from typing import Mapping, Protocol, Self
 from urllib.parse import quote, urlencode, urlsplit
 
 import logging
@@ -34,6 +35,19 @@ class Fetcher(Protocol):
     """Something that returns the body at ``path`` (relative to a base) with query ``params``."""
 
     def get(self, path: str, params: Mapping[str, str] | None = None) -> bytes: ...
+
+
+class ClosingFetcher:
+    """A fetcher that holds resources: ``close()`` it, or use it as a context manager."""
+
+    def close(self) -> None:
+        """Release what the fetcher holds."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None) -> None:
+        self.close()
 
 
 def redact(params: Mapping[str, str] | None) -> dict[str, str]:
@@ -63,7 +77,7 @@ def error_for_status(status: int, body: bytes, where: str, retry_after: str | No
     return _attach(RejectedError(message), status, body)
 
 
-class HttpFetcher:
+class HttpFetcher(ClosingFetcher):
     """GETs ``base_url + path`` with httpx; one connection pool per fetcher."""
 
     def __init__(self, base_url: str, timeout: float = 30.0, headers: Mapping[str, str] | None = None) -> None:
@@ -89,8 +103,13 @@ class HttpFetcher:
         """Close the connection pool."""
         self._client.close()
 
+    @property
+    def closed(self) -> bool:
+        """True once the connection pool is closed (a closed fetcher refuses to fetch)."""
+        return self._client.is_closed
 
-class DirectoryFetcher:
+
+class DirectoryFetcher(ClosingFetcher):
     """Serves a local mirror: ``root/path`` for any query, else ``root/path/<canonical query>``."""
 
     def __init__(self, root: Path) -> None:
@@ -106,8 +125,6 @@ class DirectoryFetcher:
                 return candidate.read_bytes()
         raise _attach(NotFoundError(f"no mirror file for {path} {redact(params)} under {self.root}"), 404, b"")
 
-    def close(self) -> None:
-        """Nothing to close for a directory."""
 
 
 def mirror_query_name(params: Mapping[str, str]) -> str:
@@ -116,8 +133,8 @@ def mirror_query_name(params: Mapping[str, str]) -> str:
     return quote(urlencode(kept), safe="=&")
 
 
-def fetcher_for(base: str, timeout: float = 30.0, headers: Mapping[str, str] | None = None) -> Fetcher:
-    """A fetcher for ``base``: an http(s) URL, a ``file://`` URL or a directory path."""
+def fetcher_for(base: str, timeout: float = 30.0, headers: Mapping[str, str] | None = None) -> HttpFetcher | DirectoryFetcher:
+    """A fetcher for ``base``: an http(s) URL, a ``file://`` URL or a directory path; close it when done."""
     scheme = urlsplit(base).scheme
     if scheme in ("http", "https"):
         return HttpFetcher(base, timeout=timeout, headers=headers)
