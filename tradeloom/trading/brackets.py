@@ -19,9 +19,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from tradeloom.trading.orders import Order, Purpose, Side
+from tradeloom.trading.orders import OPEN_STATUSES, Order, Purpose, Side
 
 ZERO = Decimal(0)
+_OPEN = OPEN_STATUSES
 
 
 @dataclass(slots=True)
@@ -41,18 +42,24 @@ class ManagedPosition:
 
     def working_stop(self) -> Order | None:
         """The stop if it is still working."""
-        return self.stop if self.stop is not None and self.stop.is_open else None
+        stop = self.stop
+        return stop if stop is not None and stop.status in _OPEN else None
 
     def working_take_profit(self) -> Order | None:
         """The take-profit if it is still working."""
-        return self.take_profit if self.take_profit is not None and self.take_profit.is_open else None
+        target = self.take_profit
+        return target if target is not None and target.status in _OPEN else None
 
     def scale_out_quantity(self) -> Decimal:
         """Remaining quantity of working scale-out orders."""
+        if not self.exits:  # the usual case, asked on every fill
+            return ZERO
         return sum((o.remaining for o in self.exits if o.is_open and o.purpose is Purpose.SCALE_OUT), ZERO)
 
     def pending_exit_quantity(self) -> Decimal:
         """Remaining quantity of every working exit order other than the stop and take-profit."""
+        if not self.exits:  # the usual case, asked on every bar a watching policy sees
+            return ZERO
         return sum((o.remaining for o in self.exits if o.is_open), ZERO)
 
     def has_working_exit(self) -> bool:

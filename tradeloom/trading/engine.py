@@ -67,6 +67,8 @@ class Engine(IntentExecutor):
         self.closed_rows: list[tuple] = []  # raw trade rows; TradeRecords are built when asked for
         self.fills: list[Fill] = []
         self._watch = bool(policy.wants_market_data)
+        self._entry_of: Position | None = None  # the position whose average entry is in _entry
+        self._entry = ZERO
         self._interval = bar_interval_ns
         self._known = 0
         self._sig_entry: Sequence[int] = ()
@@ -314,7 +316,12 @@ class Engine(IntentExecutor):
             bar = bisect.bisect_right(self._ts, fill.ts) - 1
         else:
             high, low, close, bar = self._h[t], self._l[t], self._c[t], t
-        entry = position.average_entry if position.quantity else mp.last_entry_price
+        if position.quantity:
+            if position is not self._entry_of:  # a watching policy asks every bar; the position changes per fill
+                self._entry_of, self._entry = position, position.average_entry
+            entry = self._entry
+        else:
+            entry = mp.last_entry_price
         return PositionState(
             mp.position_id, self.instrument.symbol, mp.side, abs(position.quantity), entry, mp.opened_ts,
             None if stop is None else stop.stop_price, ZERO if stop is None else stop.remaining,
