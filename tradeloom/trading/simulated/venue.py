@@ -71,7 +71,8 @@ class SimulatedVenue(MatchingEngine):
         self._events = 0  # order events emitted so far
         self._cash = Decimal(cash)
         self._position = ZERO
-        self._orders: dict[str, Working] = {}
+        self._orders: dict[str, Working] = {}  # open orders only: finished ones are let go
+        self._ids: set[str] = set()  # every client order id ever submitted (no reuse)
         self._fills: list[Fill] = []
         self._order_seq = 0
 
@@ -152,7 +153,7 @@ class SimulatedVenue(MatchingEngine):
 
     def submit(self, order: Order) -> None:
         """Accept ``order`` for matching (a copy is kept) or reject it with the rule it breaks."""
-        if order.client_order_id in self._orders:
+        if order.client_order_id in self._ids:
             raise RejectedError(f"duplicate client order id {order.client_order_id}")
         own = order.copy()
         if own.status is OrderStatus.NEW:
@@ -160,6 +161,7 @@ class SimulatedVenue(MatchingEngine):
         if own.status is not OrderStatus.SUBMITTED:
             raise ValueError(f"order {own.client_order_id} is {own.status.value}; only a new order can be submitted")
         w = Working(own, own.created_ns + self.config.latency.delay_ns())
+        self._ids.add(own.client_order_id)
         self._orders[own.client_order_id] = w
         problem = self._problem(own)
         if problem is not None:
@@ -336,6 +338,7 @@ class SimulatedVenue(MatchingEngine):
         self._emit(OrderExpired(w.order.client_order_id, ts, reason))
 
     def _drop(self, w: Working) -> None:
+        self._orders.pop(w.order.client_order_id, None)
         if w in self.working:
             self.working.remove(w)
         elif w in self.pending:
