@@ -44,7 +44,9 @@ def test_a_directory_fetcher_is_a_context_manager_too(tmp_path: Path):
 
 
 def test_a_source_opened_for_a_task_stops_fetching_when_its_block_ends(vendor: VendorServer, home: Path):
-    endpoints = SourceEndpoints.from_settings(MarketDataSettings(), home, yahoo_url=vendor.url, http_timeout_seconds=5.0)
+    endpoints = SourceEndpoints.from_settings(MarketDataSettings(), home, yahoo_url=vendor.url, http_timeout_seconds=5.0,
+                                              yahoo_cookie_url=f"{vendor.url}/fc", yahoo_crumb_url=vendor.url)
+    vendor.route("/v1/test/getcrumb", Reply(200, b"crumb"))
     vendor.route("/v8/finance/chart/AAPL", Reply(404, b'{"chart": {"result": null, "error": {"code": "Not Found", '
                                                        b'"description": "No data found"}}}'))
     start, end = datetime(2020, 1, 1, tzinfo=UTC), datetime(2020, 1, 3, tzinfo=UTC)

@@ -27,6 +27,8 @@ class MarketDataSettings(BaseSettings):
     dukascopy_price_side: Literal["bid", "ask", "mid"] = Field("bid", description="Side ticks are aggregated from.")
     dukascopy_max_in_flight: int = Field(10, ge=1, le=50, description="Dukascopy files fetched at once.")
     yahoo_url: str = Field("https://query2.finance.yahoo.com", description="Yahoo chart API base URL or mirror directory.")
+    yahoo_cookie_url: str = Field("https://fc.yahoo.com", description="Where Yahoo's handshake gets its A3 cookie (HTTP base URLs only).")
+    yahoo_crumb_url: str = Field("https://query1.finance.yahoo.com", description="Base URL of Yahoo's /v1/test/getcrumb.")
     alphavantage_url: str = Field("https://www.alphavantage.co", description="Alpha Vantage base URL or mirror directory.")
     alphavantage_api_key: SecretStr | None = Field(None, description="Alpha Vantage key when no Secret block holds it.")
     alphavantage_key_block: str = Field("alphavantage-api-key", description="Prefect Secret block holding the Alpha Vantage key.")

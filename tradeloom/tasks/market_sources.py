@@ -14,6 +14,7 @@ from tradeloom.data.sources.alphavantage import AlphaVantageSource
 from tradeloom.data.sources.dukascopy import DukascopySource
 from tradeloom.data.sources.transport import fetcher_for
 from tradeloom.data.sources.yahoo import YahooSource
+from tradeloom.data.sources.yahoo_crumb import YahooCrumb
 from tradeloom.errors import AuthError
 from tradeloom.settings.market import MarketDataSettings
 
@@ -31,6 +32,8 @@ class SourceEndpoints(BaseModel):
     dukascopy_price_side: Literal["bid", "ask", "mid"]
     dukascopy_max_in_flight: int
     yahoo_url: str
+    yahoo_cookie_url: str
+    yahoo_crumb_url: str
     alphavantage_url: str
     alphavantage_key_block: str
     alphavantage_datatype: Literal["json", "csv"]
@@ -87,7 +90,8 @@ def open_source(name: str, endpoints: SourceEndpoints,
                                   max_in_flight=endpoints.dukascopy_max_in_flight, cache_dir=endpoints.cache_dir)
     elif name == "yahoo":
         with fetcher_for(endpoints.yahoo_url, timeout=timeout, headers=_BROWSER_HEADERS) as fetcher:
-            yield YahooSource(fetcher, now=utc_now)
+            crumb = YahooCrumb(fetcher, endpoints.yahoo_cookie_url, endpoints.yahoo_crumb_url) if _is_http(endpoints.yahoo_url) else None
+            yield YahooSource(fetcher, now=utc_now, crumb=crumb)
     else:
         key = _alphavantage_key_for(endpoints, alphavantage_api_key)
         with fetcher_for(endpoints.alphavantage_url, timeout=timeout) as fetcher:

@@ -85,7 +85,12 @@ class HttpFetcher(ClosingFetcher):
         self._client = httpx.Client(timeout=timeout, headers=dict(headers or {}), follow_redirects=True)
 
     def get(self, path: str, params: Mapping[str, str] | None = None) -> bytes:
-        url = f"{self.base_url}/{path.lstrip('/')}"
+        """The body at ``path`` under the base URL, or at ``path`` itself when it is an absolute http(s) URL.
+
+        One client serves both, so cookies one host sets (Yahoo's A3) travel with later calls.
+        """
+        absolute = urlsplit(path).scheme in ("http", "https")
+        url = path if absolute else f"{self.base_url}/{path.lstrip('/')}"
         where = f"{url}?{urlencode(redact(params))}" if params else url
         try:
             response = self._client.get(url, params=dict(params or {}))

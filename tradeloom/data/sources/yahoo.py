@@ -1,6 +1,7 @@
 """Yahoo Finance chart API v8 as a bar source: look-back limits, request splitting, typed errors.
 
-The crumb/cookie handshake (fc.yahoo.com, getcrumb) is not done here; see SPECS.md §2.5.
+Over HTTP the chart calls carry the crumb of Yahoo's cookie/crumb handshake (``yahoo_crumb``);
+a local mirror directory needs none.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from tradeloom.data.frames import Batch, RawPayload, actions_frame, bars_frame
 from tradeloom.data.instruments import instrument
 from tradeloom.data.ranges import require_utc_range
 from tradeloom.data.sources.transport import Fetcher, redact
+from tradeloom.data.sources.yahoo_crumb import YahooCrumb
 from tradeloom.data.sources.yahoo_parse import envelope_error, envelope_in, parse_chart
-from tradeloom.errors import RateLimitedError, RejectedError, TradeloomError
+from tradeloom.errors import AuthError, RateLimitedError, RejectedError, TradeloomError
 
 # tradeloom timeframe -> Yahoo interval.
 INTERVALS: dict[str, str] = {
@@ -42,9 +44,10 @@ class YahooSource:
 
     name = "yahoo"
 
-    def __init__(self, fetcher: Fetcher, now: Callable[[], datetime]) -> None:
+    def __init__(self, fetcher: Fetcher, now: Callable[[], datetime], crumb: YahooCrumb | None = None) -> None:
         self._fetcher = fetcher
         self._now = now
+        self._crumb = crumb
 
     def __repr__(self) -> str:
         return f"YahooSource(fetcher={type(self._fetcher).__name__})"
@@ -98,7 +101,7 @@ class YahooSource:
             }
             where = f"{path}?{urlencode(redact(params))}"
             try:
-                body = self._fetcher.get(path, params)
+                body = self._get(path, params)
             except TradeloomError as exc:
                 explained = _explained(exc, where)
                 if explained is exc:
@@ -116,6 +119,18 @@ class YahooSource:
             raw=tuple(raw),
             actions=_within(actions, start, end, actions_frame, ["ts", "kind"]),
         )
+
+
+    def _get(self, path: str, params: dict[str, str]) -> bytes:
+        """One chart call, with the session's crumb when there is a handshake; a 401 renews it once."""
+        if self._crumb is None:
+            return self._fetcher.get(path, params)
+        try:
+            return self._fetcher.get(path, {**params, "crumb": self._crumb.current()})
+        except AuthError as exc:
+            if getattr(exc, "status", None) != 401:  # a stale or invalid crumb; a 403 is not one
+                raise
+        return self._fetcher.get(path, {**params, "crumb": self._crumb.renew()})
 
 
 def yahoo_symbol(symbol: str) -> str:
