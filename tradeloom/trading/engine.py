@@ -39,7 +39,7 @@ from tradeloom.trading.events import (
 from tradeloom.trading.instrument import Instrument
 from tradeloom.trading.ledger_protocol import Ledger
 from tradeloom.trading.metrics import TradeRecord
-from tradeloom.trading.orders import Order, OrderStatus, Purpose, Side
+from tradeloom.trading.orders import OPEN_STATUSES, Order, OrderStatus, Purpose, Side
 from tradeloom.trading.policy import EntryRequest, ExitPosition, PositionPolicy, PositionState
 from tradeloom.trading.portfolio import Account
 from tradeloom.trading.positions import Position
@@ -49,7 +49,15 @@ from tradeloom.trading.venue import Venue
 
 ZERO = Decimal(0)
 ACCEPTED = OrderStatus.ACCEPTED
+_OPEN = OPEN_STATUSES
 _FINAL = {OrderCanceled: OrderStatus.CANCELED, OrderRejected: OrderStatus.REJECTED, OrderExpired: OrderStatus.EXPIRED}
+
+
+def _any_open(orders: list[Order]) -> bool:
+    for order in orders:
+        if order.status in _OPEN:
+            return True
+    return False
 
 
 class Engine(IntentExecutor):
@@ -142,16 +150,9 @@ class Engine(IntentExecutor):
 
     # -- signals --------------------------------------------------------------------------
 
-    def _held_side(self) -> int:
-        if self.open is not None:
-            return self.open.side.sign
-        if self.pending is not None:
-            return self.pending.side.sign
-        return 0
-
     def _on_signal(self, t: int, entry: int) -> None:
         self.clock.observe(self._ts[t] + self._interval)  # type: ignore[operator]
-        held = self._held_side()
+        held = self.open.side.sign if self.open is not None else self.pending.side.sign if self.pending is not None else 0
         if entry == held:
             return  # never pyramid
         reference = self.instrument.round_price(self._c[t])
@@ -224,7 +225,7 @@ class Engine(IntentExecutor):
         if fill.ts > self.clock.now_ns():  # a fill caught up after a restart may be older than now
             self.clock.observe(fill.ts)
         order.record_fill(fill.quantity, fill.price)
-        if not order.is_open:
+        if order.status not in _OPEN:
             self.open_orders.pop(order.client_order_id, None)
         if self.ledger is not None:
             self.ledger.record_fill(fill)
@@ -241,7 +242,7 @@ class Engine(IntentExecutor):
             mp.last_entry_price = fill.price
             if mp.opened_ts < 0:
                 mp.opened_ts = fill.ts
-            if self.pending is mp and not any(o.is_open for o in mp.entries):
+            if self.pending is mp and not _any_open(mp.entries):
                 self.pending = None
         if self.gated:
             self.gate.on_fill(fill, purpose, self.view(fill.price))

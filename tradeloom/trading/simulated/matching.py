@@ -171,7 +171,9 @@ class MatchingEngine:
         arrived = pending[:k]
         del pending[:k]
         self.working.extend(arrived)
-        self.expiring += sum(1 for w in arrived if w.order.expire_ns is not None)
+        for w in arrived:
+            if w.order.expire_ns is not None:
+                self.expiring += 1
         self._dirty = True
         return arrived
 

@@ -75,6 +75,8 @@ class SimulatedVenue(MatchingEngine):
         self._ids: set[str] = set()  # every client order id ever submitted (no reuse)
         self._fills: list[Fill] = []
         self._order_seq = 0
+        self._delay = self.config.latency.delay_ns
+        self._fees = self.config.fees
 
     # -- Venue protocol -------------------------------------------------------------------
 
@@ -160,7 +162,7 @@ class SimulatedVenue(MatchingEngine):
             own.transition(OrderStatus.SUBMITTED)
         if own.status is not OrderStatus.SUBMITTED:
             raise ValueError(f"order {own.client_order_id} is {own.status.value}; only a new order can be submitted")
-        w = Working(own, own.created_ns + self.config.latency.delay_ns())
+        w = Working(own, own.created_ns + self._delay())
         self._ids.add(own.client_order_id)
         self._orders[own.client_order_id] = w
         problem = self._problem(own)
@@ -370,7 +372,7 @@ class SimulatedVenue(MatchingEngine):
         for price, qty in chunks:
             if not o.is_open:  # the listener canceled it between two chunks
                 break
-            fee = self.config.fees.fee(price * qty, liquidity)
+            fee = self._fees.fee(price * qty, liquidity)
             o.record_fill(qty, price)
             signed = qty if o.side is Side.BUY else -qty
             self._cash -= signed * price + fee
