@@ -1,0 +1,33 @@
+# The tradeloom image for the docker and kubernetes work pools in prefect.yaml
+# (build it, push it, then deploy with TRADELOOM_IMAGE=<its name> TRADELOOM_REPO_DIR=/opt/tradeloom).
+# The same lock file and uv pin as scripts/bootstrap.sh (a test keeps them equal). No secrets
+# are baked in: keys come from Prefect Secret blocks or the job's environment at run time.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    VIRTUAL_ENV=/opt/venv \
+    PATH=/opt/venv/bin:$PATH \
+    TRADELOOM_HOME=/data/tradeloom \
+    TRADELOOM_REPO_DIR=/opt/tradeloom
+
+WORKDIR /opt/tradeloom
+
+RUN python -m venv /opt/venv \
+ && /opt/venv/bin/python -m pip install --no-cache-dir "uv==0.13.9"
+
+# Dependencies first, in their own layer: they change far less often than the code.
+COPY requirements.lock ./
+RUN /opt/venv/bin/uv pip sync --no-cache --python /opt/venv/bin/python requirements.lock
+
+# The flows' entrypoints (tradeloom/flows/...) are loaded from this directory, so the source stays here.
+COPY pyproject.toml README.md ./
+COPY tradeloom ./tradeloom
+RUN /opt/venv/bin/uv pip install --no-cache --python /opt/venv/bin/python --no-deps .
+
+RUN useradd --create-home --uid 10001 tradeloom \
+ && mkdir -p /data/tradeloom \
+ && chown tradeloom /data/tradeloom
+USER tradeloom
+
+CMD ["tradeloom", "--help"]
