@@ -20,7 +20,6 @@ class TradingSettings(BaseSettings):
     dask_workers: int = Field(2, ge=1, description="Workers of the LocalCluster used when no scheduler address is set.")
     strategy_dir: Path | None = Field(None, description="The strategy library (evolved strategies as JSON); default TRADELOOM_HOME/strategies.")
     report_dir: Path | None = Field(None, description="Backtest reports (PNG, HTML); default TRADELOOM_HOME/reports.")
-    kill_switch_file: Path | None = Field(None, description="The kill switch file; default TRADELOOM_HOME/kill_switch.json.")
 
     def ledger(self, home: Path) -> str:
         """The ledger URL, defaulting to SQLite under ``home``."""
@@ -33,7 +32,3 @@ class TradingSettings(BaseSettings):
     def reports(self, home: Path) -> Path:
         """The report directory."""
         return self.report_dir or Path(home) / "reports"
-
-    def kill_switch(self, home: Path) -> Path:
-        """The kill switch file the CLI pulls and the engine reads."""
-        return self.kill_switch_file or Path(home) / "kill_switch.json"
