@@ -112,6 +112,21 @@ def test_watermark_moves_forward_only(store: MarketStore) -> None:
     assert store.watermark("yahoo", "EURUSD", "1m") is None
 
 
+def test_provisional_rows_are_stored_without_moving_the_watermark(store: MarketStore) -> None:
+    store.write_batch(bar_batch(2), AT)
+    provisional = bar_batch(3, start=T0 + timedelta(hours=2), close=1.13)
+
+    result = store.write_batch(provisional, AT, advance_watermark=False)
+
+    assert (result.rows_added, result.watermark_before, result.watermark_after) == (3, T0 + timedelta(minutes=1),
+                                                                                    T0 + timedelta(minutes=1))
+    assert store.watermark("dukascopy", "EURUSD", "1m") == T0 + timedelta(minutes=1)
+    # The vendor's own bars, written later, replace the provisional ones and move the watermark.
+    final = store.write_batch(bar_batch(3, start=T0 + timedelta(hours=2), close=1.14), AT)
+    assert (final.rows_added, final.rows_updated, final.watermark_after) == (0, 3, T0 + timedelta(hours=2, minutes=2))
+    assert store.bars("EURUSD", "1m")["close"].tolist() == [1.1, 1.1, 1.14, 1.14, 1.14]
+
+
 def test_empty_batch_writes_nothing_and_keeps_the_watermark(store: MarketStore) -> None:
     store.write_batch(bar_batch(2), AT)
     empty = Batch("dukascopy", "EURUSD", "1m", bars_frame())

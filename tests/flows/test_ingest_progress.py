@@ -24,7 +24,8 @@ def progress_artifacts(flow_run_id: object) -> list:
             flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id]), type=ArtifactFilterType(any_=["progress"])))
 
 
-def test_a_dukascopy_run_publishes_progress_per_day_reaching_100_percent(home: Path, fixtures: Path):
+def test_a_dukascopy_run_publishes_progress_per_day_reaching_100_percent(home: Path, fixtures: Path, monkeypatch):
+    monkeypatch.setenv("TRADELOOM_DUKASCOPY_TICK_UNIT_DAYS", "1")
     source = FlowRunProgress()
     watched = ingest_dukascopy.with_options(on_running=[source.started])
 

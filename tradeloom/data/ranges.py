@@ -38,14 +38,24 @@ def chunk_unit(timeframe: str) -> str:
     return "year"
 
 
-def chunk_range(timeframe: str, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
-    """[start, end) cut at calendar boundaries of ``chunk_unit(timeframe)``; empty when end <= start."""
+def chunk_range(timeframe: str, start: datetime, end: datetime, tick_days: int = 1) -> list[tuple[datetime, datetime]]:
+    """[start, end) cut at calendar boundaries of ``chunk_unit(timeframe)``; empty when end <= start.
+
+    Ticks are cut every ``tick_days`` UTC midnights (the first unit runs from ``start`` to the
+    ``tick_days``-th midnight after it), so one store write covers several days of ticks.
+    """
     start, end = require_utc(start, "start"), require_utc(end, "end")
+    if isinstance(tick_days, bool) or not isinstance(tick_days, int) or tick_days < 1:
+        raise ValueError(f"tick_days must be a whole number of days >= 1, got {tick_days!r}")
     unit = chunk_unit(timeframe)
+    per_unit = tick_days if timeframe == "tick" else 1
     chunks: list[tuple[datetime, datetime]] = []
     cursor = start
     while cursor < end:
-        stop = min(_next_unit(cursor, unit), end)
+        stop = cursor
+        for _ in range(per_unit):
+            stop = _next_unit(stop, unit)
+        stop = min(stop, end)
         chunks.append((cursor, stop))
         cursor = stop
     return chunks

@@ -178,8 +178,12 @@ class MarketStore:
 
     # -- writes ------------------------------------------------------------------------
 
-    def write_batch(self, batch: Batch, ingested_at: datetime) -> WriteResult:
-        """Upsert the batch's bars or ticks and actions and move its watermark, in one transaction."""
+    def write_batch(self, batch: Batch, ingested_at: datetime, advance_watermark: bool = True) -> WriteResult:
+        """Upsert the batch's bars or ticks and actions and move its watermark, in one transaction.
+
+        With ``advance_watermark`` False the watermark stays where it is: provisional rows (1m bars
+        aggregated from the open day's ticks) do not make the next run skip the vendor's own file.
+        """
         at = utc_param(ingested_at, "ingested_at")
         if not batch.is_ticks:
             timeframe_ns(batch.timeframe)
@@ -193,7 +197,7 @@ class MarketStore:
                 added, updated = upsert_rows(con, batch, incoming, at)
                 actions_added, actions_updated = upsert_actions(con, batch, actions, at)
                 after = before
-                if last_ns is not None:
+                if last_ns is not None and advance_watermark:
                     last = pd.Timestamp(int(last_ns), tz="UTC").floor("us").to_pydatetime()
                     if before is None or last > before:
                         con.execute(

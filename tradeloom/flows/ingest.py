@@ -15,6 +15,7 @@ from pydantic import SecretStr
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 from prefect.events import emit_event
+from prefect.futures import PrefectFuture
 
 from tradeloom.data.frames import Batch
 from tradeloom.data.priority import sources_for
@@ -25,8 +26,12 @@ from tradeloom.flows.progress import UnitProgress
 from tradeloom.settings.market import MarketDataSettings
 from tradeloom.settings.platform import PlatformSettings
 from tradeloom.tasks.limits import ensure_limits
-from tradeloom.tasks.market_data import FETCHERS, quarantine, read_watermark, store, validate
+from tradeloom.tasks.market_data import FETCHERS, aggregate_ticks, quarantine, read_watermark, store, validate
 from tradeloom.tasks.market_sources import SourceEndpoints, alphavantage_key, open_source
+
+
+# Bars aggregated from the open UTC day's ticks (stored as the ticks' source at this timeframe).
+PROVISIONAL_TIMEFRAME = "1m"
 
 
 class IngestionFailed(TradeloomError):
@@ -39,44 +44,99 @@ def _utc(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
 
 
-def _ingest_unit(source: str, symbol: str, timeframe: str, start: datetime, end: datetime, endpoints: SourceEndpoints,
-                 platform: PlatformSettings, market: MarketDataSettings, api_key: SecretStr | None) -> UnitOutcome:
-    """Fetch, validate, then store or quarantine one unit; any failure is recorded, never lost."""
+def _ingest_unit(source: str, symbol: str, timeframe: str, start: datetime, end: datetime,
+                 fetched: PrefectFuture[Batch], platform: PlatformSettings, market: MarketDataSettings,
+                 now: datetime) -> list[UnitOutcome]:
+    """Validate, then store or quarantine one fetched unit; any failure is recorded, never lost.
+
+    Ticks of the still-open UTC day (the vendor has no candle file for it yet) are also
+    aggregated into provisional 1m bars, so today's bars exist; the vendor's file replaces them.
+    """
     outcome = UnitOutcome(source, symbol, timeframe, start, end, status="empty")
-    credentials = {"api_key": api_key} if source == "alphavantage" else {}
     try:
-        batch: Batch = FETCHERS[source](symbol, timeframe, start, end, endpoints, **credentials)
-        report = validate(batch)
-        outcome.warnings = list(report.warnings)
-        if not report.success:
-            record = quarantine(batch, report, platform.market_store_path, market.store_lock_timeout_seconds)
-            outcome.status = "quarantined"
-            outcome.message = f"{report.summary()} (batch {record.batch_id} kept in {record.payload_dir})"
-            emit_event(
-                event="tradeloom.market.batch.quarantined",
-                resource={"prefect.resource.id": f"tradeloom.market.{source}.{symbol}.{timeframe}"},
-                payload={"batch_id": record.batch_id, "reason": report.summary(), "rows": report.rows},
-            )
-            return outcome
-        if report.rows == 0:
-            return outcome
-        result = store(batch, platform.market_store_path, market.store_lock_timeout_seconds)
+        batch = fetched.result()
+        if not _check_and_store(batch, outcome, platform, market, advance_watermark=True):
+            return [outcome]
     # Vendor errors, a spent rate limit (TimeoutError) or bad input (ValueError) fail this unit
     # only: the run goes on with the others and ends Failed, naming each one.
     except (TradeloomError, TimeoutError, ValueError) as error:
         outcome.status, outcome.message = "failed", f"{type(error).__name__}: {error}"
-        return outcome
+        return [outcome]
+    open_day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    if source != "dukascopy" or timeframe != "tick" or end <= open_day:
+        return [outcome]
+    # From the first whole minute: the minute holding ``start`` (the watermark) was built by the last run.
+    since = max(open_day, _ceil_minute(start))
+    bars = UnitOutcome(source, symbol, PROVISIONAL_TIMEFRAME, since, end, status="empty",
+                       message="provisional, from ticks of the open UTC day")
+    try:
+        aggregated = aggregate_ticks(batch, PROVISIONAL_TIMEFRAME, market.dukascopy_price_side, since)
+        _check_and_store(aggregated, bars, platform, market, advance_watermark=False)
+    except (TradeloomError, TimeoutError, ValueError) as error:
+        bars.status, bars.message = "failed", f"{type(error).__name__}: {error}"
+    return [outcome, bars]
+
+
+def _check_and_store(batch: Batch, outcome: UnitOutcome, platform: PlatformSettings, market: MarketDataSettings,
+                     advance_watermark: bool) -> bool:
+    """Validate ``batch``, then quarantine or store it, recording what happened in ``outcome``; True when stored."""
+    source, symbol, timeframe = outcome.source, outcome.symbol, outcome.timeframe
+    report = validate(batch)
+    outcome.warnings = list(report.warnings)
+    if not report.success:
+        record = quarantine(batch, report, platform.market_store_path, market.store_lock_timeout_seconds)
+        outcome.status = "quarantined"
+        outcome.message = f"{report.summary()} (batch {record.batch_id} kept in {record.payload_dir})"
+        emit_event(
+            event="tradeloom.market.batch.quarantined",
+            resource={"prefect.resource.id": f"tradeloom.market.{source}.{symbol}.{timeframe}"},
+            payload={"batch_id": record.batch_id, "reason": report.summary(), "rows": report.rows},
+        )
+        return False
+    if report.rows == 0:
+        return False
+    result = store(batch, platform.market_store_path, market.store_lock_timeout_seconds, advance_watermark)
     outcome.status = "stored"
     outcome.rows_added, outcome.rows_updated = result.rows_added, result.rows_updated
     outcome.watermark_before, outcome.watermark_after = result.watermark_before, result.watermark_after
-    return outcome
+    return True
 
 
-def _units(source: str, timeframe: str, first: datetime, last: datetime) -> list[tuple[datetime, datetime]]:
-    """Units of work: vendor-file sized, except Alpha Vantage, whose one call returns the whole range."""
+def _ceil_minute(moment: datetime) -> datetime:
+    floor = moment.replace(second=0, microsecond=0)
+    return floor if floor == moment else floor + timedelta(minutes=1)
+
+
+def _ingest_units(source: str, work: list[tuple[str, str, datetime, datetime]], endpoints: SourceEndpoints,
+                  platform: PlatformSettings, market: MarketDataSettings, api_key: SecretStr | None,
+                  progress: UnitProgress, now: datetime) -> list[UnitOutcome]:
+    """Every unit of ``work`` in order, fetching the next one on the flow's task runner while this one is stored.
+
+    Fetching (download, lzma, decoding) and storing (DuckDB) both release the GIL, so they overlap;
+    at most two units are held in memory, and the store is still written by this thread alone.
+    """
+    fetch = FETCHERS[source]
+    credentials = {"api_key": api_key} if source == "alphavantage" else {}
+
+    def submit(unit: tuple[str, str, datetime, datetime]) -> PrefectFuture[Batch]:
+        return fetch.submit(*unit, endpoints, **credentials)
+
+    outcomes: list[UnitOutcome] = []
+    upcoming = submit(work[0]) if work else None
+    for number, unit in enumerate(work):
+        fetched, upcoming = upcoming, (submit(work[number + 1]) if number + 1 < len(work) else None)
+        assert fetched is not None
+        outcomes.extend(_ingest_unit(source, *unit, fetched, platform, market, now))
+        progress.advance()
+    return outcomes
+
+
+def _units(source: str, timeframe: str, first: datetime, last: datetime, tick_days: int) -> list[tuple[datetime, datetime]]:
+    """Units of work: vendor-file sized (``tick_days`` days of hourly tick files), except Alpha Vantage,
+    whose one call returns the whole range."""
     if source == "alphavantage":
         return [(first, last)] if first < last else []
-    return chunk_range(timeframe, first, last)
+    return chunk_range(timeframe, first, last, tick_days=tick_days)
 
 
 def _range_for(source: str, symbol: str, timeframe: str, start: datetime | None, end: datetime | None,
@@ -122,14 +182,12 @@ def run_source_ingestion(source: str, symbols: list[str] | None, timeframes: lis
         for symbol, timeframes in plan.items()
         for timeframe in timeframes
         for unit_start, unit_end in _units(source, timeframe, *_range_for(source, symbol, timeframe, start, end,
-                                                                            platform, market, now))
+                                                                            platform, market, now),
+                                           market.dukascopy_tick_unit_days)
     ]
     progress = UnitProgress(f"{summary.flow}-progress")
     progress.expect(len(work))
-    for symbol, timeframe, unit_start, unit_end in work:
-        summary.units.append(_ingest_unit(source, symbol, timeframe, unit_start, unit_end, endpoints, platform, market,
-                                          api_key))
-        progress.advance()
+    summary.units.extend(_ingest_units(source, work, endpoints, platform, market, api_key, progress, now))
     return _publish(summary).to_json()
 
 
@@ -186,12 +244,10 @@ def ingest_instrument(symbol: str, timeframe: str, start: datetime | None = None
             continue
         incremental = start is None and read_watermark(source, symbol, timeframe, platform.market_store_path) is not None
         first, last = _range_for(source, symbol, timeframe, start, end, platform, market, now)
-        ranges = _units(source, timeframe, first, last)
+        ranges = _units(source, timeframe, first, last, market.dukascopy_tick_unit_days)
         progress.expect(len(ranges))  # each source tried adds its own units
-        units = []
-        for unit_start, unit_end in ranges:
-            units.append(_ingest_unit(source, symbol, timeframe, unit_start, unit_end, endpoints, platform, market, api_key))
-            progress.advance()
+        work = [(symbol, timeframe, unit_start, unit_end) for unit_start, unit_end in ranges]
+        units = _ingest_units(source, work, endpoints, platform, market, api_key, progress, now)
         delivered = any(u.status in ("stored", "quarantined") for u in units)
         # Nothing new since this source's watermark means up to date, not a reason to ask the next one.
         up_to_date = incremental and all(u.status == "empty" for u in units)

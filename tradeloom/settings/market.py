@@ -26,6 +26,11 @@ class MarketDataSettings(BaseSettings):
     dukascopy_json_url: str = Field("https://jetta.dukascopy.com/v1", description="JSON API base URL or mirror directory.")
     dukascopy_price_side: Literal["bid", "ask", "mid"] = Field("bid", description="Side ticks are aggregated from.")
     dukascopy_max_in_flight: int = Field(10, ge=1, le=50, description="Dukascopy files fetched at once.")
+    dukascopy_tick_unit_days: int = Field(
+        7, ge=1, le=31,
+        description="UTC days of ticks per unit of work (one fetch and one store write each); a backfill of a "
+                    "week writes once instead of seven times.",
+    )
     yahoo_url: str = Field("https://query2.finance.yahoo.com", description="Yahoo chart API base URL or mirror directory.")
     yahoo_cookie_url: str = Field("https://fc.yahoo.com", description="Where Yahoo's handshake gets its A3 cookie (HTTP base URLs only).")
     yahoo_crumb_url: str = Field("https://query1.finance.yahoo.com", description="Base URL of Yahoo's /v1/test/getcrumb.")

@@ -10,6 +10,7 @@ from pydantic import SecretStr
 from prefect.cache_policies import INPUTS, NO_CACHE
 from prefect.tasks import exponential_backoff
 
+from tradeloom.data.aggregation import bars_from_tick_frame
 from tradeloom.data.frames import Batch
 from tradeloom.data.quality import ValidationReport, validate_batch
 from tradeloom.data.store import MarketStore, QuarantineRecord, WriteResult
@@ -75,11 +76,21 @@ def validate(batch: Batch) -> ValidationReport:
     return validate_batch(batch)
 
 
+@task(name="aggregate-ticks", cache_policy=NO_CACHE)
+def aggregate_ticks(ticks: Batch, timeframe: str, side: str, since: datetime) -> Batch:
+    """Bars of ``timeframe`` from the ticks at or after ``since`` (a bar boundary), labelled with the ticks' source."""
+    frame = ticks.frame
+    kept = frame[frame["ts"] >= since] if len(frame) and frame["ts"].iloc[0] < since else frame
+    return Batch(ticks.source, ticks.symbol, timeframe, bars_from_tick_frame(kept, timeframe, side, ticks.source))
+
+
 @task(name="store-batch", cache_policy=NO_CACHE, retries=3, retry_delay_seconds=2, retry_condition_fn=retry_transient_only)
 @serialised(MARKET_STORE_WRITER)
-def store(batch: Batch, store_path: Path, lock_timeout: float) -> WriteResult:
-    """Upsert a validated batch into the market store, moving its watermark."""
-    return MarketStore(store_path, lock_timeout=lock_timeout).write_batch(batch, ingested_at=datetime.now(timezone.utc))
+def store(batch: Batch, store_path: Path, lock_timeout: float, advance_watermark: bool = True) -> WriteResult:
+    """Upsert a validated batch into the market store, moving its watermark unless the rows are provisional."""
+    return MarketStore(store_path, lock_timeout=lock_timeout).write_batch(
+        batch, ingested_at=datetime.now(timezone.utc), advance_watermark=advance_watermark
+    )
 
 
 @task(name="quarantine-batch", cache_policy=NO_CACHE, retries=3, retry_delay_seconds=2, retry_condition_fn=retry_transient_only)

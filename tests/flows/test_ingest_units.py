@@ -1,0 +1,91 @@
+"""The Dukascopy flow's tick units: several days per store write, the next fetched while one is stored,
+and provisional 1m bars aggregated from the ticks of the still-open UTC day."""
+
+from __future__ import annotations
+
+import lzma
+import shutil
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from tradeloom.data.store import MarketStore
+from tradeloom.flows.ingest import ingest_dukascopy
+
+HOUR_13 = Path("dukascopy", "datafeed", "EURUSD", "2019", "01", "04", "13h_ticks.bi5")  # 2019-02-04 13h, 7763 ticks
+
+
+def utc(*parts: int) -> datetime:
+    return datetime(*parts, tzinfo=timezone.utc)
+
+
+def test_a_week_of_ticks_is_one_unit_and_one_write_and_a_rerun_adds_nothing(home: Path, fixtures: Path):
+    params = dict(symbols=["EURUSD"], timeframes=["tick"], start=utc(2019, 2, 3, 22), end=utc(2019, 2, 12),
+                  base_url=str(fixtures / "dukascopy" / "datafeed"), api="legacy")
+
+    first = ingest_dukascopy(**params)
+    second = ingest_dukascopy(**params)
+
+    # Default TRADELOOM_DUKASCOPY_TICK_UNIT_DAYS=7: up to the 7th midnight after the start, then the rest.
+    assert [(u["start"], u["end"], u["status"], u["rows_added"]) for u in first["units"]] == [
+        ("2019-02-03T22:00:00+00:00", "2019-02-10T00:00:00+00:00", "stored", 3733 + 7763 + 2354),
+        ("2019-02-10T00:00:00+00:00", "2019-02-12T00:00:00+00:00", "empty", 0),
+    ]
+    assert [u["rows_added"] for u in second["units"]] == [0, 0]
+    market = MarketStore(home / "market.duckdb")
+    assert len(market.ticks("EURUSD")) == 13850
+    assert market.watermark("dukascopy", "EURUSD", "tick") == utc(2019, 2, 4, 22, 59, 59, 849000)  # 22h's last tick
+    assert market.watermark("dukascopy", "EURUSD", "1m") is None  # closed days: bars come from candle files
+
+
+def test_the_next_unit_is_fetched_while_the_current_one_is_stored(home: Path, fixtures: Path, monkeypatch):
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    monkeypatch.setenv("TRADELOOM_DUKASCOPY_TICK_UNIT_DAYS", "1")
+    state = ingest_dukascopy(symbols=["EURUSD"], timeframes=["tick"], start=utc(2019, 2, 4), end=utc(2019, 2, 6),
+                             base_url=str(fixtures / "dukascopy" / "datafeed"), api="legacy", return_state=True)
+    assert state.is_completed(), state.message
+
+    runs: list = []
+    with get_client(sync_client=True) as client:
+        for _ in range(100):  # task run states reach the API asynchronously
+            runs = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[state.state_details.flow_run_id])))
+            finished = [r for r in runs if r.end_time is not None]
+            if len([r for r in finished if r.name.startswith(("fetch-dukascopy", "store-batch"))]) == 3:
+                break
+            time.sleep(0.1)
+    fetches = sorted((r for r in runs if r.name.startswith("fetch-dukascopy")), key=lambda r: r.start_time)
+    [first_store] = [r for r in runs if r.name.startswith("store-batch")]  # the second day is empty
+    assert len(fetches) == 2
+    assert fetches[1].start_time < first_store.end_time
+
+
+def test_ticks_of_the_open_utc_day_also_become_provisional_1m_bars(home: Path, fixtures: Path, tmp_path: Path):
+    today = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+    mirror = tmp_path / "datafeed"
+    target = mirror / "EURUSD" / f"{today.year}" / f"{today.month - 1:02d}" / f"{today.day:02d}" / "00h_ticks.bi5"
+    target.parent.mkdir(parents=True)
+    shutil.copyfile(fixtures / HOUR_13, target)  # the vendor's 13h file, served as today's first hour
+    records = np.frombuffer(lzma.decompress((fixtures / HOUR_13).read_bytes()), dtype=">u4").reshape(-1, 5)
+    minutes = records[:, 0] // 60_000
+    bids = records[:, 2] / 100_000  # the second price field is the bid, in 1e-5 for EURUSD
+    last_of_minute = np.r_[minutes[1:] != minutes[:-1], True]
+
+    result = ingest_dukascopy(symbols=["EURUSD"], timeframes=["tick"], start=today, end=today + timedelta(hours=1),
+                              base_url=str(mirror), api="legacy")
+
+    ticks, bars = result["units"]
+    assert (ticks["timeframe"], ticks["status"], ticks["rows_added"]) == ("tick", "stored", 7763)
+    assert (bars["timeframe"], bars["status"], bars["rows_added"]) == ("1m", "stored", len(np.unique(minutes)))
+    assert bars["message"] == "provisional, from ticks of the open UTC day"
+    market = MarketStore(home / "market.duckdb")
+    stored = market.bars("EURUSD", "1m", source="dukascopy")
+    assert stored["ts"].tolist() == [pd.Timestamp(today) + pd.Timedelta(minutes=int(m)) for m in np.unique(minutes)]
+    assert stored["close"].tolist() == bids[last_of_minute].round(5).tolist()
+    # Provisional: the 1m watermark stays put, so the candle run still fetches the vendor's file for today.
+    assert market.watermark("dukascopy", "EURUSD", "1m") is None
+    assert market.watermark("dukascopy", "EURUSD", "tick") is not None
