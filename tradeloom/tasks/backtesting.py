@@ -123,6 +123,16 @@ class BacktestOutcome:
         result = self.run.result
         return equity_var(result.ts, result.equity, result.starting_cash, result.final_equity)
 
+    def execution(self) -> dict[str, Any]:
+        """How orders were sent (method counts) and how many fills were beyond SLIPPAGE_TOLERANCE (protection only)."""
+        if self.run.risk is None:
+            return {}
+        planner = self.run.risk.planner
+        return {"methods": planner.methods_used(), "fills_judged": planner.fills_judged,
+                "fills_beyond_slippage_tolerance": planner.fills_flagged,
+                "flagged_fills": [{"order": f.client_order_id, "reference": str(f.reference), "fill_price": str(f.fill_price),
+                                   "slippage_pct": str(f.slippage_pct)} for f in planner.flagged_fills]}
+
     def summary(self) -> dict[str, Any]:
         """JSON-ready: trades, final equity, metrics, exits by reason, one-day VaR and the trade list."""
         result = self.run.result
@@ -136,6 +146,8 @@ class BacktestOutcome:
             "exits_by_reason": self.run.exits_by_reason(self.recipe.exit_kinds()),
             "exit_reasons": dict(sorted(result.exits_by_reason.items())),
             "value_at_risk": self.value_at_risk().as_dict(),
+            "entries_skipped_by_reason": self.run.risk.policy.entries_skipped_by_reason() if self.run.risk else {},
+            "execution": self.execution(),
             "trade_list": [
                 {"side": t.side.value, "quantity": str(t.quantity), "entry_at": from_ns(t.entry_ts).isoformat(),
                  "entry_price": str(t.entry_price), "exit_at": from_ns(t.exit_ts).isoformat(),
@@ -216,6 +228,12 @@ def publish_report(outcome: BacktestOutcome, report_dir: Path, artifact_key: str
     details = {"Strategy": f"{outcome.name} ({outcome.base}) {outcome.params}", "Symbol": summary["symbol"],
                "Timeframe": outcome.timeframe, "Data": f"{summary['start']} .. {summary['end']} ({summary['bars']} bars)",
                "Policy": outcome.recipe.policy, "Run": outcome.run_id, "HTML report": str(page)}
+    if outcome.run.risk is not None:
+        skipped = summary["entries_skipped_by_reason"]
+        execution = summary["execution"]
+        details["Entries skipped by the risk side"] = ", ".join(f"{k} {v}" for k, v in skipped.items()) or "none"
+        details["Order methods"] = ", ".join(f"{k} {v}" for k, v in execution["methods"].items()) or "none"
+        details["Fills beyond SLIPPAGE_TOLERANCE"] = f"{execution['fills_beyond_slippage_tolerance']} of {execution['fills_judged']}"
     text = markdown_summary(outcome.run.metrics, title=f"Backtest {outcome.name} {summary['symbol']}", chart_png=png,
                             details=details, value_at_risk=outcome.value_at_risk())
     create_markdown_artifact(text, key=artifact_key, description=f"backtest {outcome.name} {summary['symbol']} {outcome.timeframe}")

@@ -28,6 +28,7 @@ from tradeloom.trading.metrics import TradeRecord
 from tradeloom.trading.orders import Order
 from tradeloom.trading.policy import PositionPolicy
 from tradeloom.trading.positions import Position
+from tradeloom.trading.risk.execution.planner import ExecutionPlanner
 from tradeloom.trading.risk_gate import RiskGate
 from tradeloom.trading.simulated import SimulatedVenue, VenueConfig
 from tradeloom.trading.strategies.base import Bars, Strategy
@@ -121,7 +122,8 @@ def _no_full_collections() -> Iterator[None]:
 
 def run_backtest(strategy: Strategy, bars: Bars, instrument: Instrument, venue_config: VenueConfig | None,
                  policy: PositionPolicy, cash: Decimal | int | str, clock: Clock | None = None, *,
-                 gate: RiskGate | None = None, ledger: Ledger | None = None) -> BacktestResult:
+                 gate: RiskGate | None = None, ledger: Ledger | None = None,
+                 planner: ExecutionPlanner | None = None) -> BacktestResult:
     """Run ``strategy`` over ``bars`` through the engine and a simulated venue."""
     if len(bars) == 0:
         raise ValueError("cannot backtest on zero bars")
@@ -129,7 +131,8 @@ def run_backtest(strategy: Strategy, bars: Bars, instrument: Instrument, venue_c
     venue = SimulatedVenue(instrument, bars, venue_config, starting_cash)
     engine = Engine(strategy, instrument, venue, clock if clock is not None else BacktestClock(int(bars.ts[0])),
                     policy, cash=starting_cash, gate=gate, ledger=ledger, id_prefix="BT",
-                    bar_interval_ns=venue_config.bar_interval_ns if venue_config is not None else None)
+                    bar_interval_ns=venue_config.bar_interval_ns if venue_config is not None else None,
+                    planner=planner)
     with _no_full_collections():
         engine.run()
     fill_ts, states = engine.account.history()

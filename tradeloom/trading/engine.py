@@ -43,6 +43,7 @@ from tradeloom.trading.orders import OPEN_STATUSES, Order, OrderStatus, Purpose,
 from tradeloom.trading.policy import EntryRequest, ExitPosition, PositionPolicy, PositionState
 from tradeloom.trading.portfolio import Account
 from tradeloom.trading.positions import Position
+from tradeloom.trading.risk.execution.planner import ExecutionPlanner
 from tradeloom.trading.risk_gate import NoRiskLimits, RiskGate
 from tradeloom.trading.strategies.base import PositionSide, Strategy
 from tradeloom.trading.venue import Venue
@@ -65,10 +66,11 @@ class Engine(IntentExecutor):
 
     def __init__(self, strategy: Strategy, instrument: Instrument, venue: Venue, clock: Clock,
                  policy: PositionPolicy, *, cash: Decimal | int | str, gate: RiskGate | None = None,
-                 ledger: Ledger | None = None, id_prefix: str | None = None, bar_interval_ns: int | None = None) -> None:
+                 ledger: Ledger | None = None, id_prefix: str | None = None, bar_interval_ns: int | None = None,
+                 planner: ExecutionPlanner | None = None) -> None:
         # Client order ids must never repeat across sessions: by default they carry the start time.
         prefix = id_prefix if id_prefix is not None else f"TL{clock.now_ns() // 1_000_000:x}"
-        super().__init__(instrument, venue, clock, gate if gate is not None else NoRiskLimits(), ledger, prefix)
+        super().__init__(instrument, venue, clock, gate if gate is not None else NoRiskLimits(), ledger, prefix, planner)
         self.strategy = strategy
         self.policy = policy
         self.account = Account(instrument.symbol, instrument.quote, Decimal(cash))
@@ -231,6 +233,8 @@ class Engine(IntentExecutor):
             self.ledger.record_fill(fill)
             self.ledger.record_order(order)
         self.fills.append(fill)
+        if self.planner is not None:
+            self.planner.judge(fill)  # flags a fill beyond SLIPPAGE_TOLERANCE from its order's reference
         before = self.account.position
         after = self.account.apply(fill)
         mp = self.order_position[order.client_order_id]

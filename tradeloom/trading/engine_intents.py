@@ -20,8 +20,9 @@ from tradeloom.trading.ledger_protocol import Ledger
 from tradeloom.trading.orders import Order, OrderStatus, OrderType, Purpose, Side, TimeInForce
 from tradeloom.trading.policy import CancelEntries, ExitPosition, Intent, ScaleOut, SetStop, SetTakeProfit
 from tradeloom.trading.portfolio import Account
+from tradeloom.trading.risk.execution.planner import ExecutionPlanner
 from tradeloom.trading.risk_gate import ACCEPT, AccountView, NoRiskLimits, OrderRequest, RiskGate, Verdict, refuse
-from tradeloom.trading.venue import Venue
+from tradeloom.trading.venue import Venue, order_book_of
 
 ZERO = Decimal(0)
 
@@ -32,8 +33,10 @@ class IntentExecutor:
     account: Account
 
     def __init__(self, instrument: Instrument, venue: Venue, clock: Clock, gate: RiskGate, ledger: Ledger | None,
-                 id_prefix: str) -> None:
+                 id_prefix: str, planner: ExecutionPlanner | None = None) -> None:
         self.instrument, self.venue, self.clock, self.gate, self.ledger = instrument, venue, clock, gate, ledger
+        # Without a planner, market orders go as the policy made them (the core's fixed policy).
+        self.planner = planner
         # NoRiskLimits accepts everything and learns nothing: skip building its account views.
         self.gated = type(gate) is not NoRiskLimits
         self.id_prefix = id_prefix
@@ -80,7 +83,12 @@ class IntentExecutor:
     def send(self, order: Order, mp: ManagedPosition, reference: Decimal, planned_stop: Decimal | None = None) -> bool:
         """Gate, record and send ``order``; False if the gate refused it."""
         decision = ACCEPT
-        if self.gated:
+        planner = self.planner
+        if planner is not None and order.order_type is OrderType.MARKET:
+            plan = planner.prepare(order, reference, self.instrument.tick_size, order_book_of(self.venue, order.symbol))
+            if plan.refused:
+                decision = refuse(f"execution: {plan.reason}")
+        if self.gated and decision is ACCEPT:
             decision = self.gate.check(OrderRequest(order, self.instrument, reference, planned_stop), self.view(reference))
         if decision.verdict is Verdict.SHRINK:
             quantity = self.instrument.round_quantity(min(decision.quantity, order.quantity))  # type: ignore[type-var]

@@ -130,7 +130,8 @@ def run_recipe(strategy: Strategy, bars: Bars, recipe: BacktestRecipe, kill_swit
         side = risk_side(recipe.risk, recipe.stop_pct, clock, fee_rate=recipe.fee_rate, kill_switch=kill_switch,
                          bars=window, fixed_quantity=recipe.size)
         policy, gate = side.policy, side.gate
-    result = run_backtest(strategy, bars, recipe.instrument, venue, policy, recipe.cash, clock, gate=gate)
+    result = run_backtest(strategy, bars, recipe.instrument, venue, policy, recipe.cash, clock, gate=gate,
+                          planner=side.planner if side is not None else None)
     return RecipeRun(result, metrics_of(result), side)
 
 

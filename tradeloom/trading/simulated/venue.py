@@ -21,6 +21,7 @@ from tradeloom.trading.events import (
 from tradeloom.trading.instrument import Instrument, InstrumentKind
 from tradeloom.trading.orders import Liquidity as Liq
 from tradeloom.trading.orders import Order, OrderStatus, OrderType, Side
+from tradeloom.trading.risk.execution.orderbook import OrderBook, order_book_from_levels
 from tradeloom.trading.simulated.config import VenueConfig
 from tradeloom.trading.simulated.market import INF, BookSnapshot, Quotes, bar_open, bar_rest, book_point, quote_point
 from tradeloom.trading.simulated.matching import MatchingEngine, Working
@@ -90,6 +91,14 @@ class SimulatedVenue(MatchingEngine):
         if self._bars is None:
             raise ValueError("this simulated venue replays quotes or book snapshots, not bars")
         return self._bars
+
+    def order_book(self, symbol: str) -> OrderBook | None:
+        """The current book snapshot as an ``OrderBook``; None on bars or quotes, before the first snapshot, or locked."""
+        self._check_symbol(symbol)
+        if self._books is None or self._t < 0:
+            return None
+        snapshot = self._books[self._t]
+        return order_book_from_levels(snapshot.bids, snapshot.asks)
 
     def pump(self) -> bool:
         """Match market events up to the next one the listener wants to hear about, and report it.

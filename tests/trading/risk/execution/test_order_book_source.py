@@ -13,18 +13,6 @@ from tradeloom.trading.simulated import BookSnapshot, BookWalk, SimulatedVenue, 
 from tradeloom.trading.venue import OrderBookSource, Venue, order_book_of
 
 
-class DepthVenue(SimulatedVenue):
-    """SimulatedVenue with the ``order_book`` the engine engineer is asked to add (the exact proposed code)."""
-
-    def order_book(self, symbol: str) -> OrderBook | None:
-        """The current book snapshot as an ``OrderBook``; None on bars or quotes, before the first snapshot, or locked."""
-        self._check_symbol(symbol)
-        if self._books is None or self._t < 0:
-            return None
-        snapshot = self._books[self._t]
-        return order_book_from_levels(snapshot.bids, snapshot.asks)
-
-
 FIRST = BookSnapshot(T0, bids=((99.99, 1.0), (99.5, 2.0)), asks=((100.01, 1.0), (100.5, 2.0)))
 SECOND = BookSnapshot(T0 + 1, bids=((100.99, 0.5),), asks=((101.01, 0.5), (103.0, 5.0)))
 
@@ -46,7 +34,7 @@ def test_existing_venues_stay_venues_and_a_venue_without_depth_gives_no_book() -
 
 
 def test_a_depth_venue_serves_its_current_snapshot() -> None:
-    venue = DepthVenue(btc("1"), [FIRST, SECOND], VenueConfig(slippage=BookWalk()), D(100_000))
+    venue = SimulatedVenue(btc("1"), [FIRST, SECOND], VenueConfig(slippage=BookWalk()), D(100_000))
     venue.connect(Recorder())
     assert isinstance(venue, Venue) and isinstance(venue, OrderBookSource)
     assert order_book_of(venue, "BTCUSD") is None  # nothing replayed yet
@@ -55,14 +43,14 @@ def test_a_depth_venue_serves_its_current_snapshot() -> None:
     venue.pump()
     assert order_book_of(venue, "BTCUSD") == OrderBook((BookLevel(D("100.99"), D("0.5")),),
                                                        (BookLevel(D("101.01"), D("0.5")), BookLevel(D(103), D(5))))
-    bar_venue = DepthVenue(btc(), bars((100, 101, 99, 100), (100, 101, 99, 100)), VenueConfig(), D(1000))
+    bar_venue = SimulatedVenue(btc(), bars((100, 101, 99, 100), (100, 101, 99, 100)), VenueConfig(), D(1000))
     bar_venue.connect(Recorder())
     bar_venue.pump()
     assert order_book_of(bar_venue, "BTCUSD") is None  # a venue on bars has no book
 
 
 def test_planned_from_the_venue_book_then_filled_and_judged() -> None:
-    venue = DepthVenue(btc("1"), [FIRST, SECOND, SECOND], VenueConfig(slippage=BookWalk()), D(100_000))
+    venue = SimulatedVenue(btc("1"), [FIRST, SECOND, SECOND], VenueConfig(slippage=BookWalk()), D(100_000))
     recorder = Recorder()
     venue.connect(recorder)
     planner = ExecutionPlanner(ExecutionConfig(target_depth_notional=D(100)))

@@ -1,0 +1,95 @@
+"""Smart execution through the engine: every entry and market exit is planned, its reason recorded, its fill judged."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from decimal import Decimal as D
+
+import numpy as np
+
+from tests.trading.engine_support import Scripted
+from tradeloom.trading.backtest import BacktestResult, run_backtest
+from tradeloom.trading.clock import BacktestClock
+from tradeloom.trading.instrument import Instrument, InstrumentKind
+from tradeloom.trading.orders import OrderType, Purpose
+from tradeloom.trading.risk.assembly import ReplayBarWindow, RiskSide, risk_side
+from tradeloom.trading.risk.conditional_exit import ConditionalExitConfig
+from tradeloom.trading.risk.config import RiskConfig
+from tradeloom.trading.risk.dynamic_stop import DynamicStopConfig
+from tradeloom.trading.risk.execution.method import ExecutionConfig
+from tradeloom.trading.simulated import VenueConfig
+from tradeloom.trading.strategies.base import Bars
+
+INSTRUMENT = Instrument("XYZUSD", InstrumentKind.SPOT, "XYZ", "USD", D("0.01"), D(1))
+MINUTE = 60 * 10**9
+T0 = 19_000 * 86_400 * 10**9 + 10 * 3600 * 10**9
+BASE = RiskConfig(conditional_exit=ConditionalExitConfig(enabled=False), dynamic_stop=DynamicStopConfig(enabled=False))
+SIGNAL_BAR = 10
+
+
+def _bars(closes: list[float], opens: list[float], lows: list[float]) -> Bars:
+    n = len(closes)
+    c, o, lo = np.array(closes), np.array(opens), np.array(lows)
+    return Bars(np.arange(n, dtype=np.int64) * MINUTE + T0, o, np.maximum(o, c) + 0.1, lo, c, np.full(n, 1000.0))
+
+
+def _gap_up_bars() -> Bars:
+    """Flat at 100 until the signal bar, then a gap to 101 at the next open, and flat at 101 after."""
+    closes = [100.0] * (SIGNAL_BAR + 1) + [101.0] * 20
+    opens = [100.0] * (SIGNAL_BAR + 1) + [101.0] * 20
+    lows = [99.9] * (SIGNAL_BAR + 1) + [100.9] * 20
+    return _bars(closes, opens, lows)
+
+
+def _run(bars: Bars, execution: ExecutionConfig) -> tuple[BacktestResult, RiskSide]:
+    clock = BacktestClock(int(bars.ts[0]))
+    side = risk_side(replace(BASE, execution=execution), D(2), clock, bars=ReplayBarWindow("XYZUSD", bars, clock),
+                     fixed_quantity=D(3))
+    entry = [0] * len(bars)
+    entry[SIGNAL_BAR] = 1
+    result = run_backtest(Scripted(entry), bars, INSTRUMENT, VenueConfig(), side.policy, D(100_000), clock,
+                          gate=side.gate, planner=side.planner)
+    return result, side
+
+
+def test_on_bars_an_entry_goes_at_market_with_the_reason_and_a_gap_beyond_tolerance_is_flagged() -> None:
+    result, side = _run(_gap_up_bars(), ExecutionConfig())
+    entry = next(o for o in result.orders if o.purpose is Purpose.ENTRY)
+    assert entry.order_type is OrderType.MARKET
+    assert entry.reason == "scripted long; market: no order book at the venue"
+    fill = next(f for f in result.fills if f.client_order_id == entry.client_order_id)
+    assert (fill.price, fill.quantity) == (D(101), D(3))  # the next bar's open, 1% above the signal close
+    planner = side.planner
+    assert (planner.fills_judged, planner.fills_flagged) == (1, 1)
+    flag = planner.flagged_fills[0]
+    assert (flag.client_order_id, flag.reference, flag.fill_price, flag.slippage_pct, flag.exceeded) == (
+        entry.client_order_id, D(100), D(101), D(1), True)
+    assert planner.methods_used() == {"market": 1}
+
+
+def test_buy_use_post_only_rests_a_post_only_limit_at_the_signal_close_that_fills_as_maker_when_traded_through() -> None:
+    closes = [100.0] * (SIGNAL_BAR + 1) + [101.0] * 5 + [100.0] * 10
+    opens = [100.0] * (SIGNAL_BAR + 1) + [101.0] * 5 + [100.5] + [100.0] * 9
+    lows = [99.9] * (SIGNAL_BAR + 1) + [100.9] * 5 + [99.8] + [99.9] * 9
+    result, side = _run(_bars(closes, opens, lows), ExecutionConfig(buy_use_post_only=True))
+    entry = next(o for o in result.orders if o.purpose is Purpose.ENTRY)
+    assert (entry.order_type, entry.price, entry.post_only) == (OrderType.LIMIT, D(100), True)
+    assert entry.reason == ("scripted long; post-only at the reference 100.00: BUY_USE_POST_ONLY is on; "
+                            "no order book at the venue")
+    fills = [f for f in result.fills if f.client_order_id == entry.client_order_id]
+    assert [(f.price, f.quantity) for f in fills] == [(D(100), D(3))]
+    assert result.ts[SIGNAL_BAR + 6] <= fills[0].ts < result.ts[SIGNAL_BAR + 7]  # the bar whose low trades through
+    assert fills[0].liquidity.value == "maker"
+    assert (side.planner.fills_judged, side.planner.fills_flagged) == (1, 0)
+
+
+def test_without_a_planner_the_core_sends_orders_as_the_policy_made_them() -> None:
+    bars = _gap_up_bars()
+    clock = BacktestClock(int(bars.ts[0]))
+    side = risk_side(BASE, D(2), clock, bars=ReplayBarWindow("XYZUSD", bars, clock), fixed_quantity=D(3))
+    entry = [0] * len(bars)
+    entry[SIGNAL_BAR] = 1
+    result = run_backtest(Scripted(entry), bars, INSTRUMENT, VenueConfig(), side.policy, D(100_000), clock,
+                          gate=side.gate)
+    assert next(o for o in result.orders if o.purpose is Purpose.ENTRY).reason == "scripted long"
+    assert side.planner.fills_judged == 0
