@@ -128,7 +128,6 @@ def test_the_main_jobs_baseline_backtest_shows_each_protection_rule_on_the_sampl
                                           "signal": 5, "breaker": 0, "scale_out_2R": 2, "scale_out_3R": 1, "scale_out_4R": 0}
     assert summary["entries_skipped_by_reason"] == {}
     # every entry (19) and market exit (5 signal, 2 conditional) planned; no book on bars, so all at market
-    assert summary["execution"] == {"methods": {"market": 26}, "fills_judged": 26, "fills_beyond_slippage_tolerance": 0,
-                                    "flagged_fills": []}
+    assert summary["execution"] == {"methods": {"market": 26}, "fills_beyond_slippage_tolerance": 0, "flagged_fills": []}
     var = summary["value_at_risk"]  # 24 UTC days with bars (20 weekdays, 4 Sunday evenings): enough for a VaR
     assert var["daily_returns"] == 24 and var["historical_99"] is not None and var["parametric_99"] is not None

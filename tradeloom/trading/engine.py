@@ -233,8 +233,6 @@ class Engine(IntentExecutor):
             self.ledger.record_fill(fill)
             self.ledger.record_order(order)
         self.fills.append(fill)
-        if self.planner is not None:
-            self.planner.judge(fill)  # flags a fill beyond SLIPPAGE_TOLERANCE from its order's reference
         before = self.account.position
         after = self.account.apply(fill)
         mp = self.order_position[order.client_order_id]

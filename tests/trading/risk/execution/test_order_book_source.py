@@ -49,7 +49,7 @@ def test_a_depth_venue_serves_its_current_snapshot() -> None:
     assert order_book_of(bar_venue, "BTCUSD") is None  # a venue on bars has no book
 
 
-def test_planned_from_the_venue_book_then_filled_and_judged() -> None:
+def test_planned_from_the_venue_book_then_filled() -> None:
     venue = SimulatedVenue(btc("1"), [FIRST, SECOND, SECOND], VenueConfig(slippage=BookWalk()), D(100_000))
     recorder = Recorder()
     venue.connect(recorder)
@@ -64,5 +64,3 @@ def test_planned_from_the_venue_book_then_filled_and_judged() -> None:
     venue.submit(order)
     venue.pump()
     assert [(f.price, f.quantity) for f in recorder.fills] == [(D("101.01"), D("0.5"))]  # the limit stops the walk
-    flag = planner.judge(recorder.fills[0])
-    assert flag is not None and (flag.slippage_pct, flag.exceeded) == (D("1.00") / D(101), False)

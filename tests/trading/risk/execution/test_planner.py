@@ -8,16 +8,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tradeloom.trading.events import Fill
-from tradeloom.trading.orders import Liquidity, Order, OrderType, Purpose, Side, TimeInForce
+from tradeloom.trading.orders import Order, OrderType, Purpose, Side, TimeInForce
 from tradeloom.trading.risk.execution.method import ExecutionConfig, OrderMethod, Urgency
 from tradeloom.trading.risk.execution.orderbook import BookLevel, OrderBook
 from tradeloom.trading.risk.execution.planner import (
     ExecutionPlan,
     ExecutionPlanner,
-    SlippageFlag,
     default_urgency,
-    judge_fill,
     plan_execution,
 )
 from tradeloom.trading.risk.execution.slippage import MarketOnExcess, SlippageTolerance
@@ -150,10 +147,6 @@ def _order(cid: str, side: Side, quantity: str, purpose: Purpose, reason: str) -
     return Order(cid, "XYZUSD", side, OrderType.MARKET, D(quantity), purpose=purpose, reason=reason)
 
 
-def _fill(cid: str, side: Side, price: str, quantity: str = "1") -> Fill:
-    return Fill(f"f-{cid}-{price}", cid, "v", "XYZUSD", side, D(price), D(quantity), D(0), "USD", Liquidity.TAKER, 0)
-
-
 def test_prepare_applies_the_plan_and_records_the_reason_with_the_entry() -> None:
     planner = ExecutionPlanner(CONVERT)
     entry = _order("e1", Side.BUY, "400", Purpose.ENTRY, "sma cross long")
@@ -175,7 +168,6 @@ def test_a_refused_plan_leaves_the_order_untouched_and_is_recorded() -> None:
     assert planner.prepare(entry, REF, TICK, THIN).refused
     assert (entry.order_type, entry.price, entry.reason) == (OrderType.MARKET, None, "signal")
     assert planner.methods_used() == {"refused": 1}
-    assert planner.judge(_fill("e1", Side.BUY, "110")) is None  # never sent: nothing to judge against
 
 
 def test_only_new_market_orders_are_planned() -> None:
@@ -191,25 +183,11 @@ def test_only_new_market_orders_are_planned() -> None:
         ExecutionPlan(OrderMethod.MARKET, None, "market").apply(sent)
 
 
-def test_a_fill_worse_than_the_tolerance_is_flagged_with_its_exact_slippage() -> None:
-    planner = ExecutionPlanner(CONVERT)
-    planner.prepare(_order("b", Side.BUY, "2", Purpose.ENTRY, "signal"), REF, TICK)
-    planner.prepare(_order("s", Side.SELL, "1", Purpose.EXIT, "signal"), D(200), TICK)
-    assert planner.judge(_fill("b", Side.BUY, "100.40")) == SlippageFlag("b", D(100), D("100.40"), D("0.4"), False)
-    assert planner.judge(_fill("b", Side.BUY, "100.70")) == SlippageFlag("b", D(100), D("100.70"), D("0.7"), True)
-    assert planner.judge(_fill("s", Side.SELL, "198.50")) == SlippageFlag("s", D(200), D("198.50"), D("0.75"), True)
-    assert planner.judge(_fill("s", Side.SELL, "201")) == SlippageFlag("s", D(200), D(201), D("-0.5"), False)  # better
-    assert (planner.fills_judged, planner.fills_flagged) == (4, 2)
-    assert [(f.client_order_id, f.slippage_pct) for f in planner.flagged_fills] == [("b", D("0.7")), ("s", D("0.75"))]
-    assert judge_fill(SlippageTolerance(D("0.5")), "x", Side.BUY, D(100), D("100.50")).exceeded is False  # at the bound
-
-
-def test_references_are_bounded_by_keep() -> None:
+def test_plans_kept_are_bounded_by_keep() -> None:
     planner = ExecutionPlanner(CONVERT, keep=2)
     for cid in ("a", "b", "c"):
         planner.prepare(_order(cid, Side.BUY, "1", Purpose.ENTRY, ""), REF, TICK)
-    assert planner.judge(_fill("a", Side.BUY, "101")) is None and planner.judge(_fill("c", Side.BUY, "101")) is not None
-    assert len(planner.plans) == 2
+    assert [p.client_order_id for p in planner.plans] == ["b", "c"]
 
 
 # -- invariants ----------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The execution planner: how each entry and market exit is sent, and how its fills are judged.
+"""The execution planner: how each entry and market exit is sent.
 
 The engine's executor asks ``plan_execution`` (or an ``ExecutionPlanner``) for every order it
 would otherwise send at market: entries, scale-outs and full exits. The answer is the order
@@ -19,16 +19,15 @@ type, time in force, post-only flag and limit price, or a refusal, always with t
   refused scale-out would lose its level).
 - Every limit price is bounded by the tolerance from the reference price.
 
-Fills are judged against the reference price the order was planned at (``judge_fill``).
+Fills are judged against their order's reference price by the risk gate, which sees every order.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict, deque
+from collections import deque
 from dataclasses import dataclass
 from decimal import Decimal
 
-from tradeloom.trading.events import Fill
 from tradeloom.trading.orders import Order, OrderStatus, OrderType, Purpose, Side, TimeInForce
 from tradeloom.trading.risk.execution.method import (
     ExecutionConfig,
@@ -38,7 +37,7 @@ from tradeloom.trading.risk.execution.method import (
     select_order_method,
 )
 from tradeloom.trading.risk.execution.orderbook import OrderBook, expected_slippage
-from tradeloom.trading.risk.execution.slippage import SlippageTolerance, fill_quality
+from tradeloom.trading.risk.execution.slippage import SlippageTolerance
 from tradeloom.trading.risk.increments import ceil_to_step, floor_to_step
 
 PROTECTIVE = frozenset({Purpose.STOP, Purpose.EXIT})
@@ -179,24 +178,6 @@ def plan_execution(
 
 
 @dataclass(frozen=True)
-class SlippageFlag:
-    """A fill judged against the reference price its order was planned at (slippage adverse positive)."""
-
-    client_order_id: str
-    reference: Decimal
-    fill_price: Decimal
-    slippage_pct: Decimal
-    exceeded: bool
-
-
-def judge_fill(tolerance: SlippageTolerance, client_order_id: str, side: Side, reference: Decimal,
-               fill_price: Decimal) -> SlippageFlag:
-    """Judge one fill against ``reference`` with the slippage tolerance."""
-    quality = fill_quality(tolerance, side, reference, fill_price)
-    return SlippageFlag(client_order_id, reference, fill_price, quality.slippage_pct, quality.flagged)
-
-
-@dataclass(frozen=True)
 class PlannedOrder:
     """The plan made for one order, kept for the ledger and reports."""
 
@@ -207,21 +188,17 @@ class PlannedOrder:
 
 
 class ExecutionPlanner:
-    """Plans the engine's orders and judges their fills; keeps the newest ``keep`` plans and flagged fills."""
+    """Plans the engine's orders; keeps the newest ``keep`` plans (the risk gate judges the fills of every order)."""
 
     def __init__(self, config: ExecutionConfig, keep: int = 10_000) -> None:
         if keep < 1:
             raise ValueError(f"keep must be at least 1, got {keep}")
         self.config, self.keep = config, keep
         self.plans: deque[PlannedOrder] = deque(maxlen=keep)
-        self.flagged_fills: deque[SlippageFlag] = deque(maxlen=keep)  # fills beyond the tolerance only
-        self.fills_judged = 0
-        self.fills_flagged = 0
-        self._references: OrderedDict[str, tuple[Side, Decimal]] = OrderedDict()
 
     def prepare(self, order: Order, reference: Decimal, tick_size: Decimal, book: OrderBook | None = None,
                 urgency: Urgency | None = None, all_or_none: bool = False) -> ExecutionPlan:
-        """Plan a NEW market ``order`` and apply the plan to it unless refused; remember its reference for its fills."""
+        """Plan a NEW market ``order`` and apply the plan to it unless refused."""
         if order.order_type is not OrderType.MARKET:
             raise ValueError(f"order {order.client_order_id} is {order.order_type.value}; only market orders are planned")
         plan = plan_execution(self.config, order.side, order.quantity, order.purpose, reference, tick_size, urgency,
@@ -231,23 +208,7 @@ class ExecutionPlanner:
         if plan.refused:
             return plan
         plan.apply(order)
-        self._references[order.client_order_id] = (order.side, reference)
-        if len(self._references) > self.keep:
-            self._references.popitem(last=False)
         return plan
-
-    def judge(self, fill: Fill) -> SlippageFlag | None:
-        """Judge ``fill`` against its order's reference (None for an order not planned here); keep it if flagged."""
-        known = self._references.get(fill.client_order_id)
-        if known is None:
-            return None
-        side, reference = known
-        flag = judge_fill(self.config.slippage, fill.client_order_id, side, reference, fill.price)
-        self.fills_judged += 1
-        if flag.exceeded:
-            self.fills_flagged += 1
-            self.flagged_fills.append(flag)
-        return flag
 
     def methods_used(self) -> dict[str, int]:
         """How many of the kept plans chose each method (or were refused), most frequent first."""
