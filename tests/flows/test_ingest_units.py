@@ -55,13 +55,15 @@ def test_the_next_unit_is_fetched_while_the_current_one_is_stored(home: Path, fi
         for _ in range(100):  # task run states reach the API asynchronously
             runs = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[state.state_details.flow_run_id])))
             finished = [r for r in runs if r.end_time is not None]
-            if len([r for r in finished if r.name.startswith(("fetch-dukascopy", "store-batch"))]) == 3:
+            if len([r for r in finished if r.name.startswith(("fetch-dukascopy", "validate-batch", "store-batch"))]) == 5:
                 break
             time.sleep(0.1)
     fetches = sorted((r for r in runs if r.name.startswith("fetch-dukascopy")), key=lambda r: r.start_time)
     [first_store] = [r for r in runs if r.name.startswith("store-batch")]  # the second day is empty
     assert len(fetches) == 2
     assert fetches[1].start_time < first_store.end_time
+    # Each unit was validated on the task runner too, from its fetch's result.
+    assert len([r for r in runs if r.name.startswith("validate-batch")]) == 2
 
 
 def test_ticks_of_the_open_utc_day_also_become_provisional_1m_bars(home: Path, fixtures: Path, tmp_path: Path):

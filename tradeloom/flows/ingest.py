@@ -19,6 +19,7 @@ from prefect.futures import PrefectFuture
 
 from tradeloom.data.frames import Batch
 from tradeloom.data.priority import sources_for
+from tradeloom.data.quality import ValidationReport
 from tradeloom.data.ranges import chunk_range
 from tradeloom.errors import PermanentError, TradeloomError
 from tradeloom.flows.ingest_report import IngestSummary, UnitOutcome
@@ -45,17 +46,17 @@ def _utc(moment: datetime | None) -> datetime | None:
 
 
 def _ingest_unit(source: str, symbol: str, timeframe: str, start: datetime, end: datetime,
-                 fetched: PrefectFuture[Batch], platform: PlatformSettings, market: MarketDataSettings,
-                 now: datetime) -> list[UnitOutcome]:
-    """Validate, then store or quarantine one fetched unit; any failure is recorded, never lost.
+                 fetched: PrefectFuture[Batch], checked: PrefectFuture[ValidationReport], platform: PlatformSettings,
+                 market: MarketDataSettings, now: datetime) -> list[UnitOutcome]:
+    """Store or quarantine one fetched and validated unit; any failure is recorded, never lost.
 
     Ticks of the still-open UTC day (the vendor has no candle file for it yet) are also
     aggregated into provisional 1m bars, so today's bars exist; the vendor's file replaces them.
     """
     outcome = UnitOutcome(source, symbol, timeframe, start, end, status="empty")
     try:
-        batch = fetched.result()
-        if not _check_and_store(batch, outcome, platform, market, advance_watermark=True):
+        batch = fetched.result()  # a failed fetch raises here, before its validation is asked for
+        if not _check_and_store(batch, outcome, platform, market, advance_watermark=True, report=checked.result()):
             return [outcome]
     # Vendor errors, a spent rate limit (TimeoutError) or bad input (ValueError) fail this unit
     # only: the run goes on with the others and ends Failed, naming each one.
@@ -78,10 +79,11 @@ def _ingest_unit(source: str, symbol: str, timeframe: str, start: datetime, end:
 
 
 def _check_and_store(batch: Batch, outcome: UnitOutcome, platform: PlatformSettings, market: MarketDataSettings,
-                     advance_watermark: bool) -> bool:
-    """Validate ``batch``, then quarantine or store it, recording what happened in ``outcome``; True when stored."""
+                     advance_watermark: bool, report: ValidationReport | None = None) -> bool:
+    """Validate ``batch`` (unless its ``report`` is given), then quarantine or store it, recording what happened
+    in ``outcome``; True when stored."""
     source, symbol, timeframe = outcome.source, outcome.symbol, outcome.timeframe
-    report = validate(batch)
+    report = validate(batch) if report is None else report
     outcome.warnings = list(report.warnings)
     if not report.success:
         record = quarantine(batch, report, platform.market_store_path, market.store_lock_timeout_seconds)
@@ -110,23 +112,26 @@ def _ceil_minute(moment: datetime) -> datetime:
 def _ingest_units(source: str, work: list[tuple[str, str, datetime, datetime]], endpoints: SourceEndpoints,
                   platform: PlatformSettings, market: MarketDataSettings, api_key: SecretStr | None,
                   progress: UnitProgress, now: datetime) -> list[UnitOutcome]:
-    """Every unit of ``work`` in order, fetching the next one on the flow's task runner while this one is stored.
+    """Every unit of ``work`` in order, fetching and validating the next one on the flow's task runner while
+    this one is stored.
 
-    Fetching (download, lzma, decoding) and storing (DuckDB) both release the GIL, so they overlap;
-    at most two units are held in memory, and the store is still written by this thread alone.
+    Downloads, lzma and DuckDB release the GIL, so fetching the next unit overlaps storing this one
+    (and its validation, a Great Expectations run, no longer waits in line on this thread); at most
+    two units are held in memory, and the store is still written by this thread alone.
     """
     fetch = FETCHERS[source]
     credentials = {"api_key": api_key} if source == "alphavantage" else {}
 
-    def submit(unit: tuple[str, str, datetime, datetime]) -> PrefectFuture[Batch]:
-        return fetch.submit(*unit, endpoints, **credentials)
+    def submit(unit: tuple[str, str, datetime, datetime]) -> tuple[PrefectFuture[Batch], PrefectFuture[ValidationReport]]:
+        fetched = fetch.submit(*unit, endpoints, **credentials)
+        return fetched, validate.submit(fetched)
 
     outcomes: list[UnitOutcome] = []
     upcoming = submit(work[0]) if work else None
     for number, unit in enumerate(work):
-        fetched, upcoming = upcoming, (submit(work[number + 1]) if number + 1 < len(work) else None)
-        assert fetched is not None
-        outcomes.extend(_ingest_unit(source, *unit, fetched, platform, market, now))
+        current, upcoming = upcoming, (submit(work[number + 1]) if number + 1 < len(work) else None)
+        assert current is not None
+        outcomes.extend(_ingest_unit(source, *unit, *current, platform, market, now))
         progress.advance()
     return outcomes
 
