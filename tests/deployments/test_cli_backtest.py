@@ -218,3 +218,25 @@ def test_optimise_refuses_bad_options_before_starting_anything(tmp_path):
     assert grid.exit_code == 2 and "needs at least one --grid" in grid.output
     name = _invoke(tmp_path, "optimise", "--save-as", "sma_cross")
     assert name.exit_code == 2 and "base strategy's name" in name.output
+
+
+def test_the_table_output_shows_skipped_entries_order_methods_flagged_fills_and_var(capsys):
+    from tradeloom.deployments.cli_backtest import _show_backtest
+
+    metrics = {key: 0.0 for key in METRICS}
+    var = {"horizon": "1 day", "parametric_95": "137.84", "parametric_99": "195.08", "historical_95": "150.00",
+           "historical_99": "200.00", "daily_returns": 20}
+    summary = {"strategy": "sma_cross", "symbol": "EURUSD", "timeframe": "1h", "policy": "protection", "trades": 3,
+               "final_equity": "10010", "metrics": metrics, "exits_by_reason": {"stop": 2, "trailing": 1},
+               "entries_skipped_by_reason": {"chase_distance": 2, "trading_state": 1},
+               "execution": {"methods": {"market": 5, "limit": 1}, "fills_beyond_slippage_tolerance": 1},
+               "value_at_risk": var, "reports": {"png": "r.png", "html": "r.html"}}
+    _show_backtest(summary)
+    out = " ".join(capsys.readouterr().err.split())  # tables and notes go to stderr; stdout is kept for --json
+    assert "exits by reason: stop 2, trailing 1" in out
+    assert "entries skipped: chase_distance 2, trading_state 1" in out
+    assert "order methods: market 5, limit 1; fills beyond SLIPPAGE_TOLERANCE: 1" in out
+    assert ("value at risk (1 day) of the final equity: parametric 95% 137.84, 99% 195.08; historical 95% 150.00, "
+            "99% 200.00 (from 20 daily returns)") in out
+    _show_backtest({**summary, "policy": "fixed", "execution": {}, "entries_skipped_by_reason": {}})
+    assert "order methods" not in capsys.readouterr().err

@@ -12,15 +12,24 @@ from tradeloom.flows.progress import UnitCount
 
 
 class ScriptedProgress:
-    """A ProgressSource playing counts in order (the last repeats); ``read_enough`` is set once all were read."""
+    """A ProgressSource playing counts in order (the last repeats); ``read_enough`` is set once all were read.
 
-    def __init__(self, *counts: UnitCount | None) -> None:
+    With ``hold_at`` = n, the n-th read waits (``holding`` set) until ``release`` is set: the
+    poller is then parked with the (n-1)-th count shown, so a test can look at the bar mid-run.
+    """
+
+    def __init__(self, *counts: UnitCount | None, hold_at: int | None = None) -> None:
         self.counts = list(counts)
         self.reads = 0
         self.read_enough = threading.Event()
+        self.hold_at = hold_at
+        self.holding, self.release = threading.Event(), threading.Event()
 
     def read(self) -> UnitCount | None:
         self.reads += 1
+        if self.reads == self.hold_at:
+            self.holding.set()
+            self.release.wait(10)
         if self.reads >= len(self.counts):
             self.read_enough.set()
         return self.counts[min(self.reads, len(self.counts)) - 1]
@@ -31,25 +40,26 @@ def quiet_console() -> Console:
 
 
 def test_the_bar_counts_the_units_the_source_reports_and_ends_on_the_last_count():
-    source = ScriptedProgress(None, UnitCount(0, 4), UnitCount(1, 4), UnitCount(3, 4), UnitCount(4, 4))
-    seen: list[tuple[float, float | None]] = []
+    source = ScriptedProgress(None, UnitCount(0, 4), UnitCount(1, 4), UnitCount(3, 4), UnitCount(4, 4), hold_at=4)
+    mid_run: list[tuple[float, float | None]] = []
 
     with progress_bar(quiet_console()) as progress:
         task = progress.add_task("running ingest-dukascopy", total=None)
 
         def work() -> str:
-            while not source.read_enough.wait(0.01):
-                seen.append((progress.tasks[0].completed, progress.tasks[0].total))
+            assert source.holding.wait(10)  # the poller showed the third count and is reading the fourth
+            mid_run.append((progress.tasks[0].completed, progress.tasks[0].total))
+            source.release.set()
+            assert source.read_enough.wait(10)
             return "done"
 
         assert run_with_progress(work, source, progress, task, interval=0.01) == "done"
         bar = progress.tasks[0]
         rendered = [str(column.render(bar)) for column in progress.columns if hasattr(column, "render")]
 
+    assert mid_run == [(1, 4)]  # the bar moved while the work ran, not only at the end
     assert (bar.completed, bar.total) == (4, 4)
     assert "4/4" in rendered
-    assert set(seen) <= {(0, None), (0, 4), (1, 4), (3, 4), (4, 4)}
-    assert (1, 4) in seen or (3, 4) in seen  # the bar moved while the work ran, not only at the end
 
 
 def test_a_run_that_publishes_no_progress_keeps_the_spinner():

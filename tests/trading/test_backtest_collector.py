@@ -70,3 +70,18 @@ def test_a_run_inside_a_run_keeps_the_hold_until_the_outer_run_ends(custom_thres
     run_backtest(strategy, bars(*DATA), btc(), CONFIG, FixedStopTakeProfit(2, 4), D(100_000))
     assert strategy.after_inner == (911, 13, 1 << 30)  # the inner run's end did not lift the outer run's hold
     assert gc.get_threshold() == CUSTOM
+
+
+def test_runs_that_keep_overlapping_still_get_a_full_pass_every_few_runs(custom_thresholds: None) -> None:
+    from tradeloom.trading.backtest import _CollectorHold
+
+    hold = _CollectorHold(catch_up_every=3)
+    before = gc.get_stats()[2]["collections"]
+    outer = hold.held()
+    outer.__enter__()  # one run that never ends while others come and go (a threaded optimiser worker)
+    for _ in range(6):
+        with hold.held():
+            assert gc.get_threshold()[2] == 1 << 30
+    assert gc.get_stats()[2]["collections"] - before == 2  # runs 3 and 6 ended under the hold: one full pass each
+    outer.__exit__(None, None, None)
+    assert gc.get_threshold() == CUSTOM  # the last run out puts the caller's thresholds back

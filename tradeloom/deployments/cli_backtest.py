@@ -77,6 +77,12 @@ def _show_backtest(summary: dict) -> None:
         table.add_row(key, f"{value:.4f}" if isinstance(value, float) else str(value))
     console.print(table)
     console.print("exits by reason: " + ", ".join(f"{k} {v}" for k, v in summary["exits_by_reason"].items()))
+    execution = summary["execution"]
+    if execution:  # the protection policy's risk side: skipped entries and how orders were sent
+        skipped = summary["entries_skipped_by_reason"]
+        console.print("entries skipped: " + (", ".join(f"{k} {v}" for k, v in skipped.items()) or "none"))
+        console.print("order methods: " + (", ".join(f"{k} {v}" for k, v in execution["methods"].items()) or "none")
+                      + f"; fills beyond SLIPPAGE_TOLERANCE: {execution['fills_beyond_slippage_tolerance']}")
     var = summary["value_at_risk"]
     if var["parametric_95"] is None:
         console.print(f"value at risk ({var['horizon']}): {var['note']}")

@@ -10,7 +10,6 @@ import threading
 from typing import Callable, Protocol, TypeVar
 from uuid import UUID
 
-import httpx
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -99,8 +98,9 @@ def run_with_progress(work: Callable[[], T], source: ProgressSource, progress: P
 
 
 def _read_quietly(source: ProgressSource) -> UnitCount | None:
-    # The bar is a courtesy: an API hiccup while polling must not break the run being watched.
+    # The bar is a courtesy: no failure to read it (an API hiccup, a temporary API shutting
+    # down, an unexpected payload) may break or hide the result of the run being watched.
     try:
         return source.read()
-    except httpx.HTTPError:
+    except Exception:  # noqa: BLE001
         return None

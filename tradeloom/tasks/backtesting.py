@@ -10,6 +10,7 @@ import subprocess
 from importlib import metadata
 import uuid
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -118,6 +119,7 @@ class BacktestOutcome:
     recipe: BacktestRecipe
     run: RecipeRun
 
+    @cached_property
     def value_at_risk(self) -> EquityVar:
         """One-day VaR of the final equity from the equity curve's daily returns (none if too few days)."""
         result = self.run.result
@@ -144,7 +146,7 @@ class BacktestOutcome:
             "metrics": self.run.metrics.as_dict(),
             "exits_by_reason": self.run.exits_by_reason(self.recipe.exit_kinds()),
             "exit_reasons": dict(sorted(result.exits_by_reason.items())),
-            "value_at_risk": self.value_at_risk().as_dict(),
+            "value_at_risk": self.value_at_risk.as_dict(),
             "entries_skipped_by_reason": self.run.risk.policy.entries_skipped_by_reason() if self.run.risk else {},
             "execution": self.execution(),
             "trade_list": [
@@ -191,7 +193,7 @@ def ledger_record(outcome: BacktestOutcome, created_at: datetime, version: str) 
     result = outcome.run.result
     parameters = {"strategy_params": outcome.params, "base_strategy": outcome.base, **outcome.recipe.parameters()}
     metrics = {**outcome.run.metrics.as_dict(), "exits_by_reason": outcome.run.exits_by_reason(outcome.recipe.exit_kinds()),
-               "value_at_risk": outcome.value_at_risk().as_dict()}
+               "value_at_risk": outcome.value_at_risk.as_dict()}
     trades = tuple(
         BacktestTrade(t.symbol, t.side, t.quantity, from_ns(t.entry_ts), t.entry_price, from_ns(t.exit_ts), t.exit_price,
                       t.pnl, t.fees, t.exit_reason)
@@ -215,7 +217,7 @@ def write_reports(outcome: BacktestOutcome, report_dir: Path) -> tuple[Path, Pat
     stem = Path(report_dir) / f"backtest-{outcome.run_id}"
     png = equity_drawdown_png(result.ts, result.equity, stem.with_suffix(".png"), title=title)
     page = html_report(result.ts, result.equity, result.trades, metrics, stem.with_suffix(".html"), title=title,
-                       value_at_risk=outcome.value_at_risk())
+                       value_at_risk=outcome.value_at_risk)
     return png, page
 
 
@@ -234,6 +236,6 @@ def publish_report(outcome: BacktestOutcome, report_dir: Path, artifact_key: str
         details["Order methods"] = ", ".join(f"{k} {v}" for k, v in execution["methods"].items()) or "none"
         details["Fills beyond SLIPPAGE_TOLERANCE"] = str(execution["fills_beyond_slippage_tolerance"])
     text = markdown_summary(outcome.run.metrics, title=f"Backtest {outcome.name} {summary['symbol']}", chart_png=png,
-                            details=details, value_at_risk=outcome.value_at_risk())
+                            details=details, value_at_risk=outcome.value_at_risk)
     create_markdown_artifact(text, key=artifact_key, description=f"backtest {outcome.name} {summary['symbol']} {outcome.timeframe}")
     return {"png": str(png), "html": str(page)}

@@ -91,33 +91,50 @@ class BacktestResult:
         return cash + position.quantity * self.mark(t)
 
 
-_collector_lock = threading.Lock()
-_collector_holds = [0, (0, 0, 0)]  # runs holding off full passes, and the thresholds to put back
-
-
-@contextmanager
-def _no_full_collections() -> Iterator[None]:
-    """Hold off the collector's full (oldest-generation) passes while a backtest runs.
+class _CollectorHold:
+    """Holds off the collector's full (oldest-generation) passes while any backtest runs.
 
     A run adds hundreds of thousands of long-lived orders, events and fills; each full pass
     walks all of them and everything the process already holds, for nothing: they are
     kept, not garbage. Young collections still run. The thresholds are process-wide, so
     runs in several threads share one hold: the first sets it, the last puts the previous
-    thresholds back (also on an error), and the next full pass catches up with any cycles.
+    thresholds back (also on an error). Where runs overlap without end (a threaded worker
+    of an optimiser), every ``catch_up_every``-th run that ends under the hold makes one
+    full pass, so cycles are still collected.
     """
-    with _collector_lock:
-        if _collector_holds[0] == 0:
-            previous = gc.get_threshold()
-            _collector_holds[1] = previous
-            gc.set_threshold(previous[0], previous[1], 1 << 30)
-        _collector_holds[0] += 1
-    try:
-        yield
-    finally:
-        with _collector_lock:
-            _collector_holds[0] -= 1
-            if _collector_holds[0] == 0:
-                gc.set_threshold(*_collector_holds[1])  # type: ignore[misc]
+
+    def __init__(self, catch_up_every: int = 8) -> None:
+        self.lock = threading.Lock()
+        self.runs = 0
+        self.ended_under_hold = 0
+        self.catch_up_every = catch_up_every
+        self.previous = gc.get_threshold()
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """The hold for one run."""
+        with self.lock:
+            if self.runs == 0:
+                self.previous = gc.get_threshold()
+                gc.set_threshold(self.previous[0], self.previous[1], 1 << 30)
+            self.runs += 1
+        try:
+            yield
+        finally:
+            catch_up = False
+            with self.lock:
+                self.runs -= 1
+                if self.runs == 0:
+                    gc.set_threshold(*self.previous)
+                    self.ended_under_hold = 0
+                else:
+                    self.ended_under_hold += 1
+                    catch_up = self.ended_under_hold % self.catch_up_every == 0
+            if catch_up:
+                gc.collect()
+
+
+_collector_hold = _CollectorHold()
 
 
 def run_backtest(strategy: Strategy, bars: Bars, instrument: Instrument, venue_config: VenueConfig | None,
@@ -133,7 +150,7 @@ def run_backtest(strategy: Strategy, bars: Bars, instrument: Instrument, venue_c
                     policy, cash=starting_cash, gate=gate, ledger=ledger, id_prefix="BT",
                     bar_interval_ns=venue_config.bar_interval_ns if venue_config is not None else None,
                     planner=planner)
-    with _no_full_collections():
+    with _collector_hold.held():
         engine.run()
     fill_ts, states = engine.account.history()
     fill_bar = np.searchsorted(bars.ts, np.asarray(fill_ts, dtype=np.int64), side="right") - 1

@@ -88,7 +88,9 @@ def test_an_unreachable_ledger_counts_as_a_pulled_switch(tmp_path: Path) -> None
         assert breakers.update(D(1000)) is None
         store.down = True
         status = switch.status()
-        assert status.engaged and status.reason.startswith("the ledger holding the kill switch is unreachable")
+        assert status.engaged and status.reason == (
+            "the ledger holding the kill switch cannot be read; treated as engaged (TransientError: the ledger at "
+            "postgresql://db/ledger is unavailable, try again: connection lost)")
         assert breakers.update(D(1000)).current is TradingState.HALTED  # type: ignore[union-attr]
         store.down = False
         assert breakers.update(D(1000)).current is TradingState.ACTIVE  # type: ignore[union-attr]  # readable: resumes
@@ -152,3 +154,17 @@ def test_unreadable_protection_is_named(tmp_path: Path) -> None:
             load_protection(ProtectionConfig(), ledger)
     finally:
         ledger.close()
+
+
+def test_a_ledger_without_the_state_table_counts_as_a_pulled_switch(tmp_path: Path) -> None:
+    import sqlite3
+
+    with _ledger(tmp_path) as ledger:
+        switch = StoredKillSwitch(ledger)
+        switch.release("ops", DAY1)
+        with sqlite3.connect(tmp_path / "ledger.sqlite") as raw:  # the table vanishes under a running loop
+            tables = [row[0] for row in raw.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+            raw.execute(f"DROP TABLE {next(t for t in tables if 'state' in t)}")
+        status = switch.status()
+        assert status.engaged and status.reason.startswith(
+            "the ledger holding the kill switch cannot be read; treated as engaged (")

@@ -111,3 +111,16 @@ def test_bad_equity_curves_are_named() -> None:
         daily_returns(ts, equity, D(0))
     with pytest.raises(ValueError, match="at least 2"):
         equity_var(ts, equity, D(10000), D(10000), min_daily_returns=1)
+
+
+def test_a_wiped_out_account_has_no_var_and_says_why_instead_of_failing_the_backtest() -> None:
+    ts, equity = known_curve()
+    equity = equity.copy()
+    equity[8] = -50.0  # the close of the third day: the fourth day starts below zero
+    var = equity_var(ts, equity, D(10000), D(-50))
+    assert var.report is None and var.daily_returns == 0
+    assert var.note == ("no VaR: the equity was not positive at the start of day 4 of the run, "
+                        "so its returns are not defined")
+    assert var.as_dict()["historical_99"] is None and var.as_dict()["note"] == var.note
+    ts, equity = known_curve()
+    assert "start of day 1" in equity_var(ts, equity, D(0), D(0)).note

@@ -18,7 +18,6 @@ import json
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
-from tradeloom.errors import TransientError
 from tradeloom.trading.clock import to_datetime
 from tradeloom.trading.ledger.columns import from_ns, utc_ns
 from tradeloom.trading.risk.breakers import CircuitBreakers
@@ -47,8 +46,8 @@ class StateStore(Protocol):
 class StoredKillSwitch:
     """The kill switch kept in the ledger: value ``{"engaged": bool, "by": who}``, the reason, and when.
 
-    It fails safe: a stored value it cannot read, or a ledger it cannot reach (a lock held past
-    the busy timeout, a lost connection), counts as engaged. A loop that cannot reach its ledger
+    It fails safe: a stored value it cannot read, or a ledger it cannot read from (a lock held past
+    the busy timeout, a lost connection, a missing table), counts as engaged. A loop that cannot reach its ledger
     could not write its order intents before sending them anyway; it resumes at the first
     evaluation that reads a released switch.
     """
@@ -60,8 +59,9 @@ class StoredKillSwitch:
         """The switch as last stored (who pulled or released it, why, since when)."""
         try:
             entry = self.store.get_state(KILL_SWITCH_KEY)
-        except TransientError as error:
-            return KillSwitchStatus(True, f"the ledger holding the kill switch is unreachable; treated as engaged ({error})")
+        except Exception as error:  # noqa: BLE001 - any failure to read the switch must halt, never trade on
+            return KillSwitchStatus(True, f"the ledger holding the kill switch cannot be read; treated as engaged "
+                                          f"({type(error).__name__}: {error})")
         if entry is None:
             return RELEASED
         since = utc_ns(entry.updated_at)

@@ -92,10 +92,13 @@ class EquityVar:
     report: VarReport | None
     min_daily_returns: int = MIN_DAILY_RETURNS
     horizon: str = HORIZON
+    problem: str | None = None  # why no VaR can be given even with enough days (e.g. equity wiped out)
 
     @property
     def note(self) -> str:
         """What the numbers are, or why there are none."""
+        if self.problem is not None:
+            return self.problem
         if self.report is None:
             return (f"not enough history: {self.daily_returns} daily return{'' if self.daily_returns == 1 else 's'}, "
                     f"at least {self.min_daily_returns} are needed for a one-day VaR")
@@ -111,18 +114,22 @@ class EquityVar:
                 "min_daily_returns": self.min_daily_returns, **values, "note": self.note}
 
 
-def daily_returns(ts: Sequence[int] | np.ndarray, equity: Sequence[float] | np.ndarray,
-                  start_equity: Decimal | float) -> np.ndarray:
-    """Returns between the closing equity of consecutive UTC days with bars; the first day's is against ``start_equity``."""
+def _day_closes(ts: Sequence[int] | np.ndarray, equity: Sequence[float] | np.ndarray) -> np.ndarray:
     stamps = np.asarray(ts, dtype=np.int64)
-    values = np.asarray([float(v) for v in equity], dtype=float)
+    values = np.asarray(equity, dtype=float)
     if len(stamps) != len(values) or len(values) == 0:
         raise ValueError(f"need a non-empty equity curve with one timestamp per value; got {len(stamps)} ts, "
                          f"{len(values)} values")
     if (np.diff(stamps) < 0).any():
         raise ValueError("equity curve timestamps must be in ascending order")
     days = stamps // DAY_NS
-    closes = values[np.append(np.flatnonzero(np.diff(days) != 0), len(values) - 1)]
+    return values[np.append(np.flatnonzero(np.diff(days) != 0), len(values) - 1)]
+
+
+def daily_returns(ts: Sequence[int] | np.ndarray, equity: Sequence[float] | np.ndarray,
+                  start_equity: Decimal | float) -> np.ndarray:
+    """Returns between the closing equity of consecutive UTC days with bars; the first day's is against ``start_equity``."""
+    closes = _day_closes(ts, equity)
     prior = np.insert(closes[:-1], 0, float(start_equity))
     if not np.isfinite(closes).all() or (prior <= 0).any():
         raise ValueError("daily returns need finite equity and a positive equity at the start of each day")
@@ -134,6 +141,13 @@ def equity_var(ts: Sequence[int] | np.ndarray, equity: Sequence[float] | np.ndar
     """One-day VaR (both methods, 95% and 99%) of ``final_equity`` from the curve's daily returns."""
     if min_daily_returns < 2:
         raise ValueError(f"min_daily_returns must be at least 2, got {min_daily_returns}")
+    closes = _day_closes(ts, equity)
+    wiped = np.flatnonzero(~(closes[:-1] > 0))  # NaN counts as wiped out too
+    if float(start_equity) <= 0 or len(wiped):
+        day = 0 if float(start_equity) <= 0 else int(wiped[0]) + 1
+        return EquityVar(final_equity, 0, None, min_daily_returns,
+                         problem=f"no VaR: the equity was not positive at the start of day {day + 1} of the run, "
+                                 "so its returns are not defined")
     returns = daily_returns(ts, equity, start_equity)
     if len(returns) < min_daily_returns:
         return EquityVar(final_equity, len(returns), None, min_daily_returns)
