@@ -29,5 +29,8 @@ RUN useradd --create-home --uid 10001 tradeloom \
  && mkdir -p /data/tradeloom \
  && chown tradeloom /data/tradeloom
 USER tradeloom
+# The market store and the SQLite ledger (with the kill switch) live here: mount shared storage, or
+# set TRADELOOM_LEDGER_URL to PostgreSQL, so state outlives the container and the CLI reaches it.
+VOLUME ["/data/tradeloom"]
 
 CMD ["tradeloom", "--help"]

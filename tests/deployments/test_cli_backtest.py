@@ -240,3 +240,21 @@ def test_the_table_output_shows_skipped_entries_order_methods_flagged_fills_and_
             "99% 200.00 (from 20 daily returns)") in out
     _show_backtest({**summary, "policy": "fixed", "execution": {}, "entries_skipped_by_reason": {}})
     assert "order methods" not in capsys.readouterr().err
+
+
+def test_kill_switch_on_a_ledger_that_cannot_be_opened_says_which_without_a_traceback(tmp_path):
+    (tmp_path / "a-file").write_text("not a directory")
+    url = f"sqlite:///{tmp_path / 'a-file' / 'ledger.sqlite'}"
+    result = _invoke(tmp_path / "home", "kill-switch", "status", env={"TRADELOOM_LEDGER_URL": url})
+    assert result.exit_code == 1
+    assert f"cannot open the ledger {url}: FileExistsError" in " ".join(result.output.split())
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_kill_switch_never_shows_the_ledgers_password(tmp_path):
+    url = "postgresql+psycopg://trader:s3cret-pw@127.0.0.1:9/tradeloom"  # no driver installed here, nothing on port 9
+    result = _invoke(tmp_path / "home", "kill-switch", "status", env={"TRADELOOM_LEDGER_URL": url})
+    assert result.exit_code == 2
+    output = " ".join(result.output.split())
+    assert "ledger URL 'postgresql+psycopg://trader:***@127.0.0.1:9/tradeloom' needs the database driver 'psycopg'" in output
+    assert "s3cret-pw" not in output

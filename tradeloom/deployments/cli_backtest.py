@@ -196,10 +196,20 @@ def kill_switch(
 
     if action is SwitchAction.on and (not reason or not reason.strip()):
         raise typer.BadParameter("pulling the kill switch needs a reason", param_hint="--reason")
+    url = TradingSettings().ledger(PlatformSettings().home)
     try:
-        ledger = SqlLedger(TradingSettings().ledger(PlatformSettings().home))
+        ledger = SqlLedger(url)
     except ValueError as error:
         raise typer.BadParameter(str(error), param_hint="TRADELOOM_LEDGER_URL") from None
+    except Exception as error:  # noqa: BLE001 - an unreachable database: say which, without its password
+        from sqlalchemy.engine import make_url
+
+        parsed = make_url(url)
+        message = f"{type(error).__name__}: {(str(error).splitlines() or [''])[0]}"
+        if parsed.password:
+            message = message.replace(str(parsed.password), "***")
+        console.print(f"[red]cannot open the ledger[/red] {parsed.render_as_string(hide_password=True)}: {message}")
+        raise typer.Exit(1) from None
     with ledger:
         switch = StoredKillSwitch(ledger)
         who = by.strip() if by and by.strip() else _who()
