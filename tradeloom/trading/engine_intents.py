@@ -81,12 +81,18 @@ class IntentExecutor:
                            list(self.open_orders.values()), stops)  # type: ignore[dict-item]
 
     def send(self, order: Order, mp: ManagedPosition, reference: Decimal, planned_stop: Decimal | None = None) -> bool:
-        """Gate, record and send ``order``; False if the gate refused it."""
+        """Plan (market orders, given a planner), gate, record and send ``order``; False if planner or gate refused it.
+
+        The planner counts the plan only when the order is sent or the planner itself refused it:
+        an order the gate refuses is not counted by its method (the gate keeps its refusals).
+        """
         decision = ACCEPT
         planner = self.planner
+        plan = None
         if planner is not None and order.order_type is OrderType.MARKET:
             plan = planner.prepare(order, reference, self.instrument.tick_size, order_book_of(self.venue, order.symbol))
             if plan.refused:
+                planner.record(order, plan)
                 decision = refuse(f"execution: {plan.reason}")
         if self.gated and decision is ACCEPT:
             decision = self.gate.check(OrderRequest(order, self.instrument, reference, planned_stop), self.view(reference))
@@ -103,6 +109,8 @@ class IntentExecutor:
             if self.ledger is not None:
                 self.ledger.record_order(order)
             return False
+        if plan is not None and planner is not None:
+            planner.record(order, plan)
         self.orders[order.client_order_id] = order
         self.open_orders[order.client_order_id] = order
         self.order_position[order.client_order_id] = mp

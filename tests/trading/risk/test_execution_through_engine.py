@@ -17,6 +17,7 @@ from tradeloom.trading.risk.conditional_exit import ConditionalExitConfig
 from tradeloom.trading.risk.config import RiskConfig
 from tradeloom.trading.risk.dynamic_stop import DynamicStopConfig
 from tradeloom.trading.risk.execution.method import ExecutionConfig
+from tradeloom.trading.risk.gate import GateConfig
 from tradeloom.trading.simulated import VenueConfig
 from tradeloom.trading.strategies.base import Bars
 
@@ -41,10 +42,10 @@ def _gap_up_bars() -> Bars:
     return _bars(closes, opens, lows)
 
 
-def _run(bars: Bars, execution: ExecutionConfig) -> tuple[BacktestResult, RiskSide]:
+def _run(bars: Bars, execution: ExecutionConfig, gate: GateConfig | None = None) -> tuple[BacktestResult, RiskSide]:
     clock = BacktestClock(int(bars.ts[0]))
-    side = risk_side(replace(BASE, execution=execution), D(2), clock, bars=ReplayBarWindow("XYZUSD", bars, clock),
-                     fixed_quantity=D(3))
+    config = replace(BASE, execution=execution, gate=gate or GateConfig())
+    side = risk_side(config, D(2), clock, bars=ReplayBarWindow("XYZUSD", bars, clock), fixed_quantity=D(3))
     entry = [0] * len(bars)
     entry[SIGNAL_BAR] = 1
     result = run_backtest(Scripted(entry), bars, INSTRUMENT, VenueConfig(), side.policy, D(100_000), clock,
@@ -90,3 +91,13 @@ def test_without_a_planner_the_core_sends_orders_as_the_policy_made_them() -> No
                           gate=side.gate)
     assert next(o for o in result.orders if o.purpose is Purpose.ENTRY).reason == "scripted long"
     assert len(side.planner.plans) == 0  # nothing planned
+
+
+def test_an_entry_the_gate_refuses_is_not_counted_by_its_method() -> None:
+    result, side = _run(_gap_up_bars(), ExecutionConfig(buy_use_post_only=True), GateConfig(max_order_notional=D(250)))
+    assert result.orders == [] and result.fills == []  # 3 at the post-only limit 100 is 300
+    assert [reason for _, reason in result.rejections] == ["notional 300.00 is above the maximum order notional 250"]
+    assert (side.planner.methods_used(), list(side.planner.plans)) == ({}, [])
+    passing, sent = _run(_gap_up_bars(), ExecutionConfig(buy_use_post_only=True), GateConfig(max_order_notional=D(300)))
+    assert [o.post_only for o in passing.orders] == [True]
+    assert sent.planner.methods_used() == {"post_only": 1}

@@ -172,7 +172,11 @@ def test_entries_into_a_surge_are_chase_validated() -> None:
     assert policy.skipped_entries[-1] == (0, "XYZUSD", "chase_distance", "chase refused: price is 6.00% above the surge start 100.0, more than 5%")
     plan = policy.plan_entry(at("104"))
     assert plan is not None and plan.reason.endswith("chase 1 of 1 today, 4.00% from the surge start")
+    again = policy.plan_entry(at("104"))  # the first never filled: no chase used yet
+    assert again is not None and again.reason.endswith("chase 1 of 1 today, 4.00% from the surge start")
+    policy.on_fill(_state(Side.BUY, "1"), _fill(Side.BUY, "1", "104"), Purpose.ENTRY)  # now it counts
     assert policy.plan_entry(at("104")) is None  # cooldown for the symbol, and the daily limit
+    assert policy.skipped_entries[-1].kind == "chase_cooldown"
     short = policy.plan_entry(replace(_request(Side.SELL), reference_price=D(104)))
     assert short is not None and "chase" not in short.reason  # a rise is no surge to chase for a short
 

@@ -12,7 +12,9 @@ level (``scale_out_2R``); a conditional exit's lists the conditions that held.
 An entry the policy does not make (trading state, a refused chase into a surge, a size that
 rounds to nothing) is kept in ``skipped_entries`` with its kind and reason, and counted by
 kind for reports (``entries_skipped_by_reason``). A chase is counted against the cooldown
-and the daily limit only when the entry is planned.
+and the daily limit only when its entry fills: the plan remembers which symbol's pending
+entry is a chase, and the entry's first fill records it, so an entry the execution planner
+or the risk gate refuses, or one that never fills, leaves the chase counters untouched.
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ from tradeloom.trading.risk.breakers import CircuitBreakers, TradingState
 from tradeloom.trading.risk.conditional_exit import decide_conditional_exit
 from tradeloom.trading.risk.config import RiskConfig
 from tradeloom.trading.risk.dynamic_stop import ExcursionHistory, NoExcursionHistory, initial_stop_distance, stop_price
-from tradeloom.trading.risk.execution.surge import ChaseGuard, detect_surge
+from tradeloom.trading.risk.execution.surge import ChaseGuard, Surge, detect_surge
 from tradeloom.trading.risk.protection import PositionSide, ProtectionState, round_trip_fee_offset
 from tradeloom.trading.risk.sizing import TradeStats, TradeTally, bar_volatility_pct, position_size
 
@@ -125,12 +127,14 @@ class ProtectionPolicy:
         self.tally = TradeTally()  # this run's closed trades: Kelly sizing once enough exist
         self._opening: dict[str, tuple[Decimal, Decimal]] = {}  # position id -> (realised, fees) before it
         self._distance: dict[str, Decimal] = {}
+        self._pending_chases: dict[str, Surge] = {}  # symbol -> the surge its planned, unfilled entry chases
         self._seen_changes = 0
 
     # -- PositionPolicy ----------------------------------------------------------------------
 
     def plan_entry(self, request: EntryRequest) -> EntryPlan | None:
         """Size the entry from the risk rules and place its initial stop (dynamic when enabled)."""
+        self._pending_chases.pop(request.symbol, None)  # an earlier planned entry of the symbol never filled
         if self.breakers is not None:
             self.breakers.update(request.equity)  # a new day or a released switch shows here first
             if not self.breakers.allows_entries:
@@ -142,6 +146,7 @@ class ProtectionPolicy:
         surge_config = self.config.surge
         window = self.bars.recent(request.symbol, max(self.config.dynamic_stop.long_run_period, surge_config.history) + 1)
         chase = ""
+        surge: Surge | None = None
         if window is not None and len(window.closes) > surge_config.history and self.chase_guard is not None:
             surge = detect_surge(surge_config, window.closes, window.volumes, side.sign)
             if surge is not None:
@@ -171,13 +176,15 @@ class ProtectionPolicy:
         if quantity <= 0:
             self._skip(request, "size", f"size rounds to nothing ({sizing})")
             return None
-        if chase and self.chase_guard is not None:
-            self.chase_guard.record(request.symbol)  # counted only once the entry is really planned
+        if surge is not None:
+            self._pending_chases[request.symbol] = surge  # counted when the entry fills
         self._distance[request.symbol] = (reference - stop) * side.sign
         return EntryPlan(quantity, stop, f"{sizing}; stop from {source}{chase}")
 
     def on_fill(self, state: PositionState, fill: Fill, purpose: Purpose) -> Sequence[Intent]:
-        """Start protection on the entry fill; account exits; forget a closed position."""
+        """Start protection on the entry fill (recording a chase); account exits; forget a closed position."""
+        if purpose is Purpose.ENTRY:
+            self._record_chase(state.symbol)
         if state.quantity == 0:
             self.states.pop(state.position_id, None)
             opening = self._opening.pop(state.position_id, None)
@@ -244,6 +251,10 @@ class ProtectionPolicy:
     def _skip(self, request: EntryRequest, kind: str, reason: str) -> None:
         self.skipped_entries.append(SkippedEntry(request.ts, request.symbol, kind, reason))
         self.skipped_counts[kind] += 1
+
+    def _record_chase(self, symbol: str) -> None:
+        if self._pending_chases.pop(symbol, None) is not None and self.chase_guard is not None:
+            self.chase_guard.record(symbol)
 
     def _start(self, state: PositionState) -> ProtectionState:
         side, entry = _side(state.side), state.average_entry

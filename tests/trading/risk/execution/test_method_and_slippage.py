@@ -7,8 +7,14 @@ from decimal import Decimal as D
 import pytest
 
 from tradeloom.trading.clock import BacktestClock
-from tradeloom.trading.orders import OrderType, Side, TimeInForce
-from tradeloom.trading.risk.execution.method import ExecutionConfig, OrderMethod, Urgency, select_order_method
+from tradeloom.trading.orders import Order, OrderType, Purpose, Side, TimeInForce
+from tradeloom.trading.risk.execution.method import (
+    ExecutionConfig,
+    OrderMethod,
+    Urgency,
+    post_only_reason,
+    select_order_method,
+)
 from tradeloom.trading.risk.execution.slippage import (
     MarketOnExcess,
     SlippageTolerance,
@@ -30,7 +36,7 @@ def test_liquid_small_orders_go_at_market() -> None:
 def test_post_only_by_setting_and_for_passive_strategies() -> None:
     config = ExecutionConfig(buy_use_post_only=True)
     choice = select_order_method(config, BOOK, Side.BUY, D(5), TICK)
-    assert (choice.method, choice.limit_price, choice.reason) == (
+    assert (choice.method, choice.price, choice.reason) == (
         OrderMethod.POST_ONLY, D("99.95"), "post-only: BUY_USE_POST_ONLY is on")
     assert choice.order_fields() == (OrderType.LIMIT, TimeInForce.GTC, True)
     assert select_order_method(config, BOOK, Side.SELL, D(5), TICK, Urgency.PASSIVE).method is OrderMethod.POST_ONLY
@@ -40,23 +46,23 @@ def test_post_only_by_setting_and_for_passive_strategies() -> None:
 def test_low_liquidity_avoids_market_orders() -> None:
     config = ExecutionConfig(target_depth_notional=D(100_000))  # score 0.045
     normal = select_order_method(config, BOOK, Side.BUY, D(5), TICK)
-    assert (normal.method, normal.limit_price) == (OrderMethod.LIMIT, D("99.95"))
+    assert (normal.method, normal.price) == (OrderMethod.LIMIT, D("99.95"))
     assert "low liquidity (score 0.04" in normal.reason
     urgent = select_order_method(config, BOOK, Side.SELL, D(5), TICK, Urgency.URGENT)
-    assert (urgent.method, urgent.limit_price) == (OrderMethod.IOC, D("99.5"))  # 0.5% under mid 100
+    assert (urgent.method, urgent.price) == (OrderMethod.IOC, D("99.5"))  # 0.5% under mid 100
     assert urgent.order_fields()[1] is TimeInForce.IOC
 
 
 def test_all_or_none_is_fill_or_kill() -> None:
     choice = select_order_method(ExecutionConfig(), BOOK, Side.BUY, D(10), TICK, all_or_none=True)
-    assert (choice.method, choice.limit_price) == (OrderMethod.FOK, D("100.5"))
+    assert (choice.method, choice.price) == (OrderMethod.FOK, D("100.5"))
     assert "the book holds it" in choice.reason
 
 
 def test_a_market_order_beyond_the_tolerance_is_converted_or_refused_by_setting() -> None:
     liquid = dict(target_depth_notional=D(1000), slippage=SlippageTolerance(D("0.2")))
     converted = select_order_method(ExecutionConfig(**liquid), BOOK, Side.BUY, D(10), TICK)  # 0.3% expected
-    assert (converted.method, converted.limit_price) == (OrderMethod.LIMIT, D("100.2"))
+    assert (converted.method, converted.price) == (OrderMethod.LIMIT, D("100.2"))
     assert converted.reason == "expected slippage 0.300% exceeds the tolerance 0.2%: converted to a limit at 100.20"
     strict = dict(liquid, slippage=SlippageTolerance(D("0.2"), MarketOnExcess.REFUSE))
     refused = select_order_method(ExecutionConfig(**strict), BOOK, Side.BUY, D(10), TICK)
@@ -111,17 +117,28 @@ def test_chase_validation_distance_cooldown_and_daily_limit() -> None:
     assert guard.validate("SOL", D(101), surge).allowed
 
 
-def test_the_chosen_method_becomes_an_order_with_its_reason() -> None:
-    from tradeloom.trading.orders import Purpose
-    from tradeloom.trading.risk.execution.method import order_from_choice
-
+def test_a_choice_applied_to_an_order_sets_its_method_and_records_an_entry_reason() -> None:
     choice = select_order_method(ExecutionConfig(sell_use_post_only=True), BOOK, Side.SELL, D(3), TICK)
-    order = order_from_choice(choice, "c1", "XYZ", Side.SELL, D(3), Purpose.SCALE_OUT, "scale_out_2R", reduce_only=True)
-    assert (order.order_type, order.price, order.post_only, order.time_in_force, order.reduce_only) == (
+    exit_ = Order("c1", "XYZ", Side.SELL, OrderType.MARKET, D(3), reduce_only=True, purpose=Purpose.SCALE_OUT,
+                  reason="scale_out_2R")
+    choice.apply(exit_)
+    assert (exit_.order_type, exit_.price, exit_.post_only, exit_.time_in_force, exit_.reduce_only) == (
         OrderType.LIMIT, D("100.05"), True, TimeInForce.GTC, True)
-    assert order.reason == "scale_out_2R; post-only: SELL_USE_POST_ONLY is on"
+    assert exit_.reason == "scale_out_2R"  # an exit keeps its kind, which reports count
     market = select_order_method(ExecutionConfig(target_depth_notional=D(4000)), BOOK, Side.BUY, D(5), TICK)
-    assert order_from_choice(market, "c2", "XYZ", Side.BUY, D(5)).order_type is OrderType.MARKET
+    entry = Order("c2", "XYZ", Side.BUY, OrderType.MARKET, D(5), purpose=Purpose.ENTRY, reason="signal")
+    market.apply(entry)
+    assert (entry.order_type, entry.price, entry.post_only) == (OrderType.MARKET, None, False)
+    assert entry.reason == f"signal; {market.reason}"
+
+
+def test_post_only_reasons() -> None:
+    both = ExecutionConfig(buy_use_post_only=True, sell_use_post_only=True)
+    assert post_only_reason(both, Side.BUY, Urgency.NORMAL) == "BUY_USE_POST_ONLY is on"
+    assert post_only_reason(both, Side.SELL, Urgency.PASSIVE) == "SELL_USE_POST_ONLY is on"
+    assert post_only_reason(both, Side.SELL, Urgency.URGENT) is None  # urgent orders never rest
+    assert post_only_reason(ExecutionConfig(), Side.BUY, Urgency.PASSIVE) == "the strategy is passive"
+    assert post_only_reason(ExecutionConfig(), Side.BUY, Urgency.NORMAL) is None
 
 
 def test_a_drop_is_a_surge_for_a_sell() -> None:

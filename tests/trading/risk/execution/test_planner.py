@@ -8,15 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tradeloom.trading.orders import Order, OrderType, Purpose, Side, TimeInForce
-from tradeloom.trading.risk.execution.method import ExecutionConfig, OrderMethod, Urgency
+from tradeloom.trading.orders import Order, OrderStatus, OrderType, Purpose, Side, TimeInForce
+from tradeloom.trading.risk.execution.method import ExecutionConfig, MethodChoice, OrderMethod, Urgency
 from tradeloom.trading.risk.execution.orderbook import BookLevel, OrderBook
-from tradeloom.trading.risk.execution.planner import (
-    ExecutionPlan,
-    ExecutionPlanner,
-    default_urgency,
-    plan_execution,
-)
+from tradeloom.trading.risk.execution.planner import ExecutionPlanner, default_urgency, plan_execution
 from tradeloom.trading.risk.execution.slippage import MarketOnExcess, SlippageTolerance
 
 TICK = D("0.01")
@@ -136,8 +131,8 @@ def test_bad_input_is_named() -> None:
         plan_execution(CONVERT, Side.BUY, D(0), Purpose.ENTRY, REF, TICK)
     with pytest.raises(ValueError, match="reference price must be positive"):
         plan_execution(CONVERT, Side.BUY, D(1), Purpose.ENTRY, D(0), TICK)
-    with pytest.raises(ValueError, match="a refused plan has no order fields: refused: expected"):
-        plan_execution(REFUSE, Side.BUY, D(400), Purpose.ENTRY, REF, TICK, book=THIN).order_type
+    with pytest.raises(ValueError, match="a refused choice has no order fields: refused: expected"):
+        plan_execution(REFUSE, Side.BUY, D(400), Purpose.ENTRY, REF, TICK, book=THIN).order_fields()
 
 
 # -- applying plans and judging fills -------------------------------------------------------------------------
@@ -154,20 +149,37 @@ def test_prepare_applies_the_plan_and_records_the_reason_with_the_entry() -> Non
     assert (entry.order_type, entry.price, entry.time_in_force, entry.post_only) == (
         OrderType.LIMIT, D("100.50"), TimeInForce.GTC, False)
     assert entry.reason == f"sma cross long; {plan.reason}"
+    planner.record(entry, plan)
     scale = _order("s1", Side.SELL, "1", Purpose.SCALE_OUT, "scale_out_2R")
-    planner.prepare(scale, REF, TICK, DRY, urgency=Urgency.URGENT)
+    planner.record(scale, planner.prepare(scale, REF, TICK, DRY, urgency=Urgency.URGENT))
     assert (scale.order_type, scale.time_in_force, scale.price) == (OrderType.LIMIT, TimeInForce.IOC, D("99.50"))
     assert scale.reason == "scale_out_2R"  # an exit keeps its kind for the reports; the plan is kept by the planner
     assert [(p.client_order_id, p.method) for p in planner.plans] == [("e1", "limit"), ("s1", "ioc")]
     assert planner.plans[-1].reason == "low liquidity (score 0.04 < 0.3) avoids a market order: IOC bounded at 99.50"
+    assert planner.methods_used() == {"ioc": 1, "limit": 1}
+
+
+def test_prepare_records_nothing_only_record_counts() -> None:
+    planner = ExecutionPlanner(CONVERT)
+    entry = _order("e1", Side.BUY, "1", Purpose.ENTRY, "signal")
+    plan = planner.prepare(entry, REF, TICK)
+    assert plan.method is OrderMethod.MARKET
+    assert (list(planner.plans), planner.methods_used()) == ([], {})  # the gate may still refuse it
+    planner.record(entry, plan)
+    assert [(p.client_order_id, p.purpose, p.method, p.reason) for p in planner.plans] == [
+        ("e1", Purpose.ENTRY, "market", "market: no order book at the venue")]
+    assert planner.methods_used() == {"market": 1}
 
 
 def test_a_refused_plan_leaves_the_order_untouched_and_is_recorded() -> None:
     planner = ExecutionPlanner(REFUSE)
     entry = _order("e1", Side.BUY, "400", Purpose.ENTRY, "signal")
-    assert planner.prepare(entry, REF, TICK, THIN).refused
+    plan = planner.prepare(entry, REF, TICK, THIN)
+    assert plan.refused
     assert (entry.order_type, entry.price, entry.reason) == (OrderType.MARKET, None, "signal")
+    planner.record(entry, plan)
     assert planner.methods_used() == {"refused": 1}
+    assert planner.plans[-1].reason == "refused: expected slippage 0.755% exceeds the tolerance 0.5%"
 
 
 def test_only_new_market_orders_are_planned() -> None:
@@ -175,19 +187,19 @@ def test_only_new_market_orders_are_planned() -> None:
     stop = Order("s", "XYZUSD", Side.SELL, OrderType.STOP_MARKET, D(1), stop_price=D(95), purpose=Purpose.STOP)
     with pytest.raises(ValueError, match="order s is STOP_MARKET; only market orders are planned"):
         planner.prepare(stop, REF, TICK)
-    from tradeloom.trading.orders import OrderStatus
-
     sent = _order("x", Side.BUY, "1", Purpose.ENTRY, "")
     sent.transition(OrderStatus.SUBMITTED)
     with pytest.raises(ValueError, match="only a NEW order can be planned"):
-        ExecutionPlan(OrderMethod.MARKET, None, "market").apply(sent)
+        MethodChoice(OrderMethod.MARKET, None, "market").apply(sent)
 
 
-def test_plans_kept_are_bounded_by_keep() -> None:
-    planner = ExecutionPlanner(CONVERT, keep=2)
-    for cid in ("a", "b", "c"):
-        planner.prepare(_order(cid, Side.BUY, "1", Purpose.ENTRY, ""), REF, TICK)
-    assert [p.client_order_id for p in planner.plans] == ["b", "c"]
+def test_plans_kept_are_bounded_by_keep_but_every_method_is_counted() -> None:
+    planner = ExecutionPlanner(REFUSE, keep=2)
+    for cid, quantity, book in (("a", "1", None), ("b", "1", None), ("c", "1", None), ("d", "400", THIN)):
+        order = _order(cid, Side.BUY, quantity, Purpose.ENTRY, "")
+        planner.record(order, planner.prepare(order, REF, TICK, book))
+    assert [(p.client_order_id, p.method) for p in planner.plans] == [("c", "market"), ("d", "refused")]
+    assert planner.methods_used() == {"market": 3, "refused": 1}  # the whole run, not only the plans kept
 
 
 # -- invariants ----------------------------------------------------------------------------------------------
@@ -235,5 +247,7 @@ def test_every_plan_keeps_the_rules(book: OrderBook | None, side: Side, quantity
     assert plan.price is not None and plan.price % TICK == 0
     bound = reference * (1 + D(tolerance) / 100 * side.sign)
     assert (plan.price - bound) * side.sign <= 0  # never worse than the tolerance from the reference
-    if plan.post_only:
-        assert plan.order_type is OrderType.LIMIT and plan.time_in_force is TimeInForce.GTC
+    order_type, time_in_force, post_only = plan.order_fields()
+    assert order_type is OrderType.LIMIT
+    if post_only:
+        assert time_in_force is TimeInForce.GTC

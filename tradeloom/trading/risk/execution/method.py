@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import Enum
 
-from tradeloom.trading.orders import Order, OrderType, Purpose, Side, TimeInForce
+from tradeloom.trading.orders import Order, OrderStatus, OrderType, Purpose, Side, TimeInForce
 from tradeloom.trading.risk.execution.orderbook import (
     OrderBook,
     expected_slippage,
@@ -57,10 +57,10 @@ class ExecutionConfig:
 
 @dataclass(frozen=True)
 class MethodChoice:
-    """The chosen method (None: refused), its limit price, and why."""
+    """How to send one order: the chosen method (None: refused), its limit price (None for market), and why."""
 
     method: OrderMethod | None
-    limit_price: Decimal | None
+    price: Decimal | None  # the limit price; None for a market order or a refusal
     reason: str
 
     @property
@@ -73,6 +73,29 @@ class MethodChoice:
         if self.method is None:
             raise ValueError(f"a refused choice has no order fields: {self.reason}")
         return _ORDER_FIELDS[self.method]
+
+    def apply(self, order: Order) -> None:
+        """Give a NEW order this choice's type, time in force, post-only flag and limit price.
+
+        An entry's reason gets the method's reason appended (the ledger records it with the
+        order); an exit's reason stays its exit kind, which reports count.
+        """
+        if order.status is not OrderStatus.NEW:
+            raise ValueError(f"order {order.client_order_id} is {order.status.value}; only a NEW order can be planned")
+        order.order_type, order.time_in_force, order.post_only = self.order_fields()
+        order.price = self.price
+        if order.purpose is Purpose.ENTRY:
+            order.reason = f"{order.reason}; {self.reason}" if order.reason else self.reason
+
+
+def post_only_reason(config: ExecutionConfig, side: Side, urgency: Urgency) -> str | None:
+    """Why ``side`` goes post-only (its ``*_USE_POST_ONLY`` unless urgent, or a passive strategy); None if not."""
+    post_only = config.buy_use_post_only if side is Side.BUY else config.sell_use_post_only
+    if post_only and urgency is not Urgency.URGENT:
+        return f"{side.value}_USE_POST_ONLY is on"
+    if urgency is Urgency.PASSIVE:
+        return "the strategy is passive"
+    return None
 
 
 def select_order_method(
@@ -87,9 +110,8 @@ def select_order_method(
     """Pick the method for ``quantity`` on ``side`` from the book, the strategy's urgency and the settings."""
     tolerance = config.slippage
     bound = tolerance.worst_price(side, book.mid, tick_size)
-    post_only = config.buy_use_post_only if side is Side.BUY else config.sell_use_post_only
-    if urgency is Urgency.PASSIVE or (post_only and urgency is not Urgency.URGENT):
-        why = f"{side.value.upper()}_USE_POST_ONLY is on" if post_only else "the strategy is passive"
+    why = post_only_reason(config, side, urgency)
+    if why is not None:
         return MethodChoice(OrderMethod.POST_ONLY, optimal_entry_price(book, side, tick_size), f"post-only: {why}")
     estimate = expected_slippage(book, side, quantity)
     if all_or_none:
@@ -109,19 +131,3 @@ def select_order_method(
         return MethodChoice(OrderMethod.LIMIT, guard.limit_price, guard.reason)
     return MethodChoice(None, None, f"refused: {guard.reason}")
 
-
-def order_from_choice(
-    choice: MethodChoice,
-    client_order_id: str,
-    symbol: str,
-    side: Side,
-    quantity: Decimal,
-    purpose: Purpose = Purpose.ENTRY,
-    reason: str = "",
-    reduce_only: bool = False,
-) -> Order:
-    """A NEW order carrying the chosen method, with the method's reason recorded after ``reason``."""
-    order_type, time_in_force, post_only = choice.order_fields()
-    why = f"{reason}; {choice.reason}" if reason else choice.reason
-    return Order(client_order_id, symbol, side, order_type, quantity, price=choice.limit_price,
-                 time_in_force=time_in_force, post_only=post_only, reduce_only=reduce_only, purpose=purpose, reason=why)

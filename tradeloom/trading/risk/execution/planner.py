@@ -1,8 +1,10 @@
 """The execution planner: how each entry and market exit is sent.
 
 The engine's executor asks ``plan_execution`` (or an ``ExecutionPlanner``) for every order it
-would otherwise send at market: entries, scale-outs and full exits. The answer is the order
-type, time in force, post-only flag and limit price, or a refusal, always with the reason.
+would otherwise send at market: entries, scale-outs and full exits. The answer (a ``MethodChoice``)
+is the order type, time in force, post-only flag and limit price, or a refusal, always with
+the reason. The executor records a plan with the planner only once the order is sent (or
+the planner refused it), so ``methods_used`` counts what really went out.
 
 - With an order book (``OrderBookSource`` venues), the method comes from the book analysis
   (``select_order_method``): low liquidity avoids market orders, post-only when
@@ -24,16 +26,17 @@ Fills are judged against their order's reference price by the risk gate, which s
 
 from __future__ import annotations
 
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass
 from decimal import Decimal
 
-from tradeloom.trading.orders import Order, OrderStatus, OrderType, Purpose, Side, TimeInForce
+from tradeloom.trading.orders import Order, OrderType, Purpose, Side
 from tradeloom.trading.risk.execution.method import (
     ExecutionConfig,
     MethodChoice,
     OrderMethod,
     Urgency,
+    post_only_reason,
     select_order_method,
 )
 from tradeloom.trading.risk.execution.orderbook import OrderBook, expected_slippage
@@ -42,69 +45,12 @@ from tradeloom.trading.risk.increments import ceil_to_step, floor_to_step
 
 PROTECTIVE = frozenset({Purpose.STOP, Purpose.EXIT})
 NO_BOOK = "no order book at the venue"
-_FIELDS = {
-    OrderMethod.MARKET: (OrderType.MARKET, TimeInForce.GTC, False),
-    OrderMethod.LIMIT: (OrderType.LIMIT, TimeInForce.GTC, False),
-    OrderMethod.IOC: (OrderType.LIMIT, TimeInForce.IOC, False),
-    OrderMethod.FOK: (OrderType.LIMIT, TimeInForce.FOK, False),
-    OrderMethod.POST_ONLY: (OrderType.LIMIT, TimeInForce.GTC, True),
-}
+REFUSED = "refused"  # what ``methods_used`` counts a refused plan as
 
 
 def default_urgency(purpose: Purpose) -> Urgency:
     """Protective exits (stops, full exits) are urgent; entries, scale-outs and take-profits normal."""
     return Urgency.URGENT if purpose in PROTECTIVE else Urgency.NORMAL
-
-
-@dataclass(frozen=True)
-class ExecutionPlan:
-    """How to send one order (``method`` None: refused), with the reason."""
-
-    method: OrderMethod | None
-    price: Decimal | None  # the limit price; None for a market order or a refusal
-    reason: str
-
-    @property
-    def refused(self) -> bool:
-        """True when the order must not be sent."""
-        return self.method is None
-
-    @property
-    def order_type(self) -> OrderType:
-        """MARKET or LIMIT."""
-        return self._fields()[0]
-
-    @property
-    def time_in_force(self) -> TimeInForce:
-        """GTC, IOC or FOK."""
-        return self._fields()[1]
-
-    @property
-    def post_only(self) -> bool:
-        """True for a post-only limit."""
-        return self._fields()[2]
-
-    def _fields(self) -> tuple[OrderType, TimeInForce, bool]:
-        if self.method is None:
-            raise ValueError(f"a refused plan has no order fields: {self.reason}")
-        return _FIELDS[self.method]
-
-    def apply(self, order: Order) -> None:
-        """Give a NEW order this plan's type, time in force, post-only flag and price.
-
-        An entry's reason gets the method's reason appended (the ledger records it with the
-        order); an exit's reason stays its exit kind, which reports count.
-        """
-        if order.status is not OrderStatus.NEW:
-            raise ValueError(f"order {order.client_order_id} is {order.status.value}; only a NEW order can be planned")
-        order.order_type, order.time_in_force, order.post_only = self._fields()
-        order.price = self.price
-        if order.purpose is Purpose.ENTRY:
-            order.reason = f"{order.reason}; {self.reason}" if order.reason else self.reason
-
-
-def _plan(choice: MethodChoice) -> ExecutionPlan:
-    return ExecutionPlan(choice.method, choice.limit_price, choice.reason)
 
 
 def _at_reference(side: Side, reference: Decimal, tick_size: Decimal) -> Decimal:
@@ -113,29 +59,28 @@ def _at_reference(side: Side, reference: Decimal, tick_size: Decimal) -> Decimal
 
 
 def _protective(tolerance: SlippageTolerance, side: Side, quantity: Decimal, purpose: Purpose,
-                book: OrderBook | None) -> ExecutionPlan:
+                book: OrderBook | None) -> MethodChoice:
     why = f"market: a protective {purpose.value} is never refused or converted"
     if book is None:
-        return ExecutionPlan(OrderMethod.MARKET, None, f"{why}; {NO_BOOK}")
+        return MethodChoice(OrderMethod.MARKET, None, f"{why}; {NO_BOOK}")
     estimate = expected_slippage(book, side, quantity)
     if estimate.unfilled > 0:
-        return ExecutionPlan(OrderMethod.MARKET, None, f"{why}; the book lacks {estimate.unfilled}")
+        return MethodChoice(OrderMethod.MARKET, None, f"{why}; the book lacks {estimate.unfilled}")
     where = "exceeds" if estimate.slippage_pct > tolerance.tolerance_pct else "within"
-    return ExecutionPlan(OrderMethod.MARKET, None, f"{why}; expected slippage {estimate.slippage_pct:.3f}% "
-                                                   f"{where} the tolerance {tolerance.tolerance_pct}%")
+    return MethodChoice(OrderMethod.MARKET, None, f"{why}; expected slippage {estimate.slippage_pct:.3f}% "
+                                                  f"{where} the tolerance {tolerance.tolerance_pct}%")
 
 
 def _without_book(config: ExecutionConfig, side: Side, reference: Decimal, tick_size: Decimal, urgency: Urgency,
-                  all_or_none: bool) -> ExecutionPlan:
-    post_only = config.buy_use_post_only if side is Side.BUY else config.sell_use_post_only
-    if urgency is Urgency.PASSIVE or (post_only and urgency is not Urgency.URGENT):
-        why = f"{side.value}_USE_POST_ONLY is on" if post_only else "the strategy is passive"
+                  all_or_none: bool) -> MethodChoice:
+    why = post_only_reason(config, side, urgency)
+    if why is not None:
         price = _at_reference(side, reference, tick_size)
-        return ExecutionPlan(OrderMethod.POST_ONLY, price, f"post-only at the reference {price}: {why}; {NO_BOOK}")
+        return MethodChoice(OrderMethod.POST_ONLY, price, f"post-only at the reference {price}: {why}; {NO_BOOK}")
     if all_or_none:
         bound = config.slippage.worst_price(side, reference, tick_size)
-        return ExecutionPlan(OrderMethod.FOK, bound, f"fill-or-kill: all or none wanted, {NO_BOOK}, bounded at {bound}")
-    return ExecutionPlan(OrderMethod.MARKET, None, f"market: {NO_BOOK}")
+        return MethodChoice(OrderMethod.FOK, bound, f"fill-or-kill: all or none wanted, {NO_BOOK}, bounded at {bound}")
+    return MethodChoice(OrderMethod.MARKET, None, f"market: {NO_BOOK}")
 
 
 def plan_execution(
@@ -148,7 +93,7 @@ def plan_execution(
     urgency: Urgency | None = None,
     book: OrderBook | None = None,
     all_or_none: bool = False,
-) -> ExecutionPlan:
+) -> MethodChoice:
     """How to send ``quantity`` on ``side`` for ``purpose``, from the book if there is one (see the module doc)."""
     if quantity <= 0:
         raise ValueError(f"quantity must be positive, got {quantity}")
@@ -163,23 +108,27 @@ def plan_execution(
     if book is None:
         plan = _without_book(config, side, reference, tick_size, urgency, all_or_none)
     else:
-        plan = _plan(select_order_method(config, book, side, quantity, tick_size, urgency, all_or_none))
+        plan = select_order_method(config, book, side, quantity, tick_size, urgency, all_or_none)
         if plan.refused and purpose is not Purpose.ENTRY:
             bound = tolerance.worst_price(side, book.mid, tick_size)
             why = plan.reason.removeprefix("refused: ")
-            plan = ExecutionPlan(OrderMethod.LIMIT, bound,
+            plan = MethodChoice(OrderMethod.LIMIT, bound,
                                  f"{why}: a {purpose.value} is converted to a limit at {bound}, not refused")
     if plan.price is not None:
         bounded = tolerance.bound_limit(side, reference, plan.price, tick_size)
         if bounded != plan.price:
-            plan = ExecutionPlan(plan.method, bounded, f"{plan.reason}; limit {plan.price} bounded at {bounded} by the "
-                                                       f"{tolerance.tolerance_pct}% tolerance from the reference {reference}")
+            why = f"limit {plan.price} bounded at {bounded} by the {tolerance.tolerance_pct}% tolerance"
+            plan = MethodChoice(plan.method, bounded, f"{plan.reason}; {why} from the reference {reference}")
     return plan
 
 
 @dataclass(frozen=True)
 class PlannedOrder:
-    """The plan made for one order, kept for the ledger and reports."""
+    """The plan of one order the executor sent or the planner refused, as the planner keeps it for inspection.
+
+    The ledger gets the plan through the order itself: its type, time in force, post-only flag
+    and limit price, and for an entry the method's reason appended to the order's reason.
+    """
 
     client_order_id: str
     purpose: Purpose
@@ -188,31 +137,37 @@ class PlannedOrder:
 
 
 class ExecutionPlanner:
-    """Plans the engine's orders; keeps the newest ``keep`` plans (the risk gate judges the fills of every order)."""
+    """Plans the engine's market orders; counts every recorded plan's method, keeps the newest ``keep`` plans.
+
+    ``prepare`` plans (and applies the plan to the order) without recording it: the executor
+    calls ``record`` once the order is really sent, or when the planner refused it, so an
+    order the risk gate refuses afterwards is not counted as sent by its method.
+    """
 
     def __init__(self, config: ExecutionConfig, keep: int = 10_000) -> None:
         if keep < 1:
             raise ValueError(f"keep must be at least 1, got {keep}")
         self.config, self.keep = config, keep
-        self.plans: deque[PlannedOrder] = deque(maxlen=keep)
+        self.plans: deque[PlannedOrder] = deque(maxlen=keep)  # the newest recorded plans, oldest first
+        self.method_counts: Counter[str] = Counter()  # every recorded plan of the run, by method
 
     def prepare(self, order: Order, reference: Decimal, tick_size: Decimal, book: OrderBook | None = None,
-                urgency: Urgency | None = None, all_or_none: bool = False) -> ExecutionPlan:
-        """Plan a NEW market ``order`` and apply the plan to it unless refused."""
+                urgency: Urgency | None = None, all_or_none: bool = False) -> MethodChoice:
+        """Plan a NEW market ``order`` and apply the plan to it unless refused; nothing is recorded."""
         if order.order_type is not OrderType.MARKET:
             raise ValueError(f"order {order.client_order_id} is {order.order_type.value}; only market orders are planned")
         plan = plan_execution(self.config, order.side, order.quantity, order.purpose, reference, tick_size, urgency,
                               book, all_or_none)
-        self.plans.append(PlannedOrder(order.client_order_id, order.purpose,
-                                       "refused" if plan.method is None else plan.method.value, plan.reason))
-        if plan.refused:
-            return plan
-        plan.apply(order)
+        if not plan.refused:
+            plan.apply(order)
         return plan
 
+    def record(self, order: Order, plan: MethodChoice) -> None:
+        """Count ``plan`` (made by ``prepare`` for ``order``) and keep it among the newest plans."""
+        method = REFUSED if plan.method is None else plan.method.value
+        self.method_counts[method] += 1
+        self.plans.append(PlannedOrder(order.client_order_id, order.purpose, method, plan.reason))
+
     def methods_used(self) -> dict[str, int]:
-        """How many of the kept plans chose each method (or were refused), most frequent first."""
-        counts: dict[str, int] = {}
-        for plan in self.plans:
-            counts[plan.method] = counts.get(plan.method, 0) + 1
-        return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
+        """How many recorded plans of the whole run chose each method (or were refused), most frequent first."""
+        return dict(sorted(self.method_counts.items(), key=lambda item: (-item[1], item[0])))

@@ -112,6 +112,11 @@ class ChaseGuard:
         return ChaseDecision(True, f"chase {self._today + 1} of {self.config.daily_limit} today, "
                                    f"{distance:.2f}% from the surge start")
 
+    def used_today(self) -> int:
+        """How many chases were counted on the clock's current UTC day."""
+        self._roll_day(self.clock.now_ns())
+        return self._today
+
     def record(self, symbol: str) -> None:
         """Count a chase of ``symbol`` now: it starts the symbol's cooldown and uses one of today's chases."""
         now = self.clock.now_ns()
