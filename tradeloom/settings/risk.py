@@ -73,6 +73,7 @@ class RiskSettings(BaseSettings):
     cluster_heat_pct: Decimal = Field(Decimal(3), gt=0, description="Heat cap of one correlation cluster, percent of equity.")
     correlation_threshold: float = Field(0.7, gt=0, lt=1, description="Return correlation above which symbols form a cluster.")
     correlation_window: int = Field(60, ge=3, description="Returns in the correlation window.")
+    correlation_refresh_seconds: int = Field(86_400, gt=0, description="Clusters are recomputed at most once per this many seconds (86400: once per UTC day) or when a new symbol appears.")
     # circuit breakers
     daily_loss_limit_pct: Decimal = Field(Decimal(3), ge=0, description="Daily loss from the day's first equity that trips the breaker (0 off).")
     daily_loss_state: Literal["reducing", "halted"] = Field("halted", description="State after the daily loss limit.")
@@ -156,6 +157,7 @@ def risk_config(settings: RiskSettings) -> RiskConfig:
                 cluster_heat_pct=s.cluster_heat_pct,
                 correlation_threshold=s.correlation_threshold,
                 correlation_window=s.correlation_window,
+                correlation_refresh_s=s.correlation_refresh_seconds,
             ),
         ),
         breakers=BreakerConfig(

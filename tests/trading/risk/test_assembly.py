@@ -43,17 +43,14 @@ def test_the_policy_and_the_gate_share_the_breakers() -> None:
     assert not side.breakers.allows_entries and side.gate.breakers.state.value == "halted"
 
 
-def test_clusters_are_refreshed_from_closes() -> None:
-    from tradeloom.trading.risk.assembly import refresh_clusters
-
-    rng = np.random.default_rng(5)
-    base = 100 * np.exp(np.cumsum(rng.normal(0, 0.01, 80)))
-    twin = base * np.exp(rng.normal(0, 0.0005, 80))
-    other = 100 * np.exp(np.cumsum(rng.normal(0, 0.01, 80)))
-    side = risk_side(RiskConfig(), D(2), BacktestClock(0))
-    clusters = refresh_clusters(side.gate, {"BTC": base, "ETH": twin, "EUR": other})
-    assert clusters["BTC"] == clusters["ETH"] == frozenset({"BTC", "ETH"}) and clusters["EUR"] == frozenset({"EUR"})
-    assert side.gate.clusters is clusters
+def test_the_bar_window_serves_the_gate_too() -> None:
+    clock = BacktestClock(0)
+    window = ReplayBarWindow("XYZ", _bars(10), clock)
+    side = risk_side(RiskConfig(), D(2), clock, bars=window)
+    assert side.policy.bars is window
+    assert side.gate.cluster_watch is not None and side.gate.cluster_watch.bars is window
+    assert side.gate.cluster_watch.clock is clock
+    assert risk_side(RiskConfig(), D(2), clock).gate.cluster_watch is None
 
 
 def test_the_execution_planner_is_built_from_the_execution_settings() -> None:

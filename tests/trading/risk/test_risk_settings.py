@@ -38,7 +38,8 @@ def test_the_issue_names_are_read_from_the_environment(monkeypatch: pytest.Monke
     values = {"ENABLE_SCALED_SELL": "false", "SCALED_SELL_LEVELS": "3%:50,6%:50", "ENABLE_DYNAMIC_STOP_LOSS": "0",
               "ENABLE_CONDITIONAL_SELL": "no", "CONDITIONAL_SELL_MIN_CONDITIONS": "2", "BUY_USE_POST_ONLY": "true",
               "SELL_USE_POST_ONLY": "1", "SLIPPAGE_TOLERANCE": "0.25", "CHASE_DAILY_LIMIT": "5",
-              "DAILY_LOSS_STATE": "reducing", "SLIPPAGE_EXCESS_ACTION": "refuse", "MAX_PORTFOLIO_HEAT_PCT": "4"}
+              "DAILY_LOSS_STATE": "reducing", "SLIPPAGE_EXCESS_ACTION": "refuse", "MAX_PORTFOLIO_HEAT_PCT": "4",
+              "CORRELATION_REFRESH_SECONDS": "3600"}
     for name, value in values.items():
         monkeypatch.setenv(name, value)
     config = risk_config(RiskSettings())
@@ -52,6 +53,7 @@ def test_the_issue_names_are_read_from_the_environment(monkeypatch: pytest.Monke
     assert config.surge.daily_limit == 5
     assert config.breakers.daily_loss_state is TradingState.REDUCING
     assert config.gate.heat.max_heat_pct == D(4)
+    assert config.gate.heat.correlation_refresh_s == 3600
 
 
 def test_dotenv_is_read(clean_env: Path) -> None:
@@ -70,6 +72,7 @@ def test_dotenv_is_read(clean_env: Path) -> None:
         ("RISK_BANDS", "100:2", "start at equity 0"),
         ("CONDITIONAL_SELL_MIN_CONDITIONS", "7", "conditional_sell_min_conditions"),
         ("SLIPPAGE_TOLERANCE", "-1", "slippage_tolerance"),
+        ("CORRELATION_REFRESH_SECONDS", "0", "correlation_refresh_seconds"),
     ],
 )
 def test_bad_settings_name_the_problem(monkeypatch: pytest.MonkeyPatch, name: str, value: str, message: str) -> None:

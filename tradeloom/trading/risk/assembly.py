@@ -2,13 +2,13 @@
 
 ``risk_side`` builds them, and the execution planner the engine's executor asks how to send
 each market order, from a ``RiskConfig`` (itself built from settings at the edge);
-``ReplayBarWindow`` serves a backtest's bars to the policy without look-ahead (only bars
-that have closed by the clock's time).
+``ReplayBarWindow`` serves a backtest's bars to the policy and the gate without look-ahead
+(only bars that have closed by the clock's time), ``ReplayBarWindows`` those of several symbols.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -21,7 +21,6 @@ from tradeloom.trading.risk.dynamic_stop import ExcursionHistory
 from tradeloom.trading.risk.execution.method import ExecutionConfig
 from tradeloom.trading.risk.execution.planner import ExecutionPlanner
 from tradeloom.trading.risk.gate import RiskLimitsGate
-from tradeloom.trading.risk.heat import correlation_clusters
 from tradeloom.trading.risk.kill_switch import KillSwitch
 from tradeloom.trading.risk.protection_policy import BarArrays, BarWindow, ProtectionPolicy
 from tradeloom.trading.risk.sizing import TradeStats
@@ -49,6 +48,18 @@ class ReplayBarWindow:
         return BarArrays(b.high[start:end], b.low[start:end], b.close[start:end], b.volume[start:end])
 
 
+class ReplayBarWindows:
+    """The closed bars of several symbols (a backtest of many engines), each served as ``ReplayBarWindow`` does."""
+
+    def __init__(self, bars: Mapping[str, Bars], clock: Clock, bar_interval_ns: int | None = None) -> None:
+        self.windows = {symbol: ReplayBarWindow(symbol, b, clock, bar_interval_ns) for symbol, b in bars.items()}
+
+    def recent(self, symbol: str, count: int) -> BarArrays | None:
+        """Up to ``count`` closed bars of ``symbol``, oldest first; None for an unknown symbol or none closed."""
+        window = self.windows.get(symbol)
+        return window.recent(symbol, count) if window is not None else None
+
+
 @dataclass(frozen=True)
 class RiskSide:
     """The policy, the gate and the execution planner to hand to the engine, and the breakers both obey."""
@@ -70,20 +81,11 @@ def risk_side(
     trade_stats: TradeStats | None = None,
     fixed_quantity: Decimal | None = None,
 ) -> RiskSide:
-    """The full policy, the risk gate (sharing one set of circuit breakers on ``clock``) and the execution planner."""
+    """The full policy, the risk gate (sharing one set of circuit breakers on ``clock``) and the execution planner.
+
+    ``bars`` serves both the policy (stops, exit signals) and the gate (correlation clusters).
+    """
     breakers = CircuitBreakers(config.breakers, clock, kill_switch)
     policy = ProtectionPolicy(config, base_stop_pct, fee_rate, breakers, bars, excursions, trade_stats, fixed_quantity)
-    return RiskSide(policy, RiskLimitsGate(config.gate, breakers), breakers, ExecutionPlanner(config.execution))
+    return RiskSide(policy, RiskLimitsGate(config.gate, breakers, bars), breakers, ExecutionPlanner(config.execution))
 
-
-def refresh_clusters(gate: RiskLimitsGate, closes: Mapping[str, Sequence[float]]) -> dict[str, frozenset[str]]:
-    """Recompute the gate's correlation clusters from each symbol's recent closes (call once per bar or day)."""
-    heat = gate.config.heat
-    returns = {}
-    for symbol, series in closes.items():
-        values = np.asarray(series, dtype=float)[-(heat.correlation_window + 1):]
-        if len(values) > 1 and (values > 0).all():
-            returns[symbol] = np.diff(np.log(values))
-    clusters = correlation_clusters(returns, heat.correlation_threshold, heat.correlation_window)
-    gate.set_clusters(clusters)
-    return clusters

@@ -7,7 +7,8 @@ Orders that only reduce exposure (protective stops, scale-outs, exits) are check
 precision and for really reducing; they are never refused for size limits, rate, trading
 state or heat, because refusing them would leave risk open. Orders that add exposure pass
 every check; an entry that does not fit the heat caps is shrunk (whole lots) or refused.
-Every refusal carries its reason and is kept in ``refusals``.
+Every refusal carries its reason and is kept in ``refusals``. Given a bar window, the gate
+keeps the correlation clusters of the symbols it knows current itself (``ClusterWatch``).
 """
 
 from __future__ import annotations
@@ -16,14 +17,19 @@ from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from tradeloom.trading.events import Fill
 from tradeloom.trading.orders import Order, OrderType, Purpose
 from tradeloom.trading.positions import Position
 from tradeloom.trading.risk.breakers import CircuitBreakers, TradingState
+from tradeloom.trading.risk.clusters import ClusterWatch
 from tradeloom.trading.risk.execution.slippage import SlippageTolerance, fill_quality
 from tradeloom.trading.risk.heat import HeatBook, HeatConfig, fit_entry, loss_to_stop
 from tradeloom.trading.risk_gate import ACCEPT, AccountView, OrderRequest, RiskDecision, Verdict, refuse, shrink
+
+if TYPE_CHECKING:  # protection_policy imports this module's configuration: no import at run time
+    from tradeloom.trading.risk.protection_policy import BarWindow
 
 SECOND_NS = 10**9
 
@@ -74,16 +80,16 @@ def reduces_exposure(order: Order, position: Position | None) -> bool:
 
 
 class RiskLimitsGate:
-    """The risk gate of the engine (implements ``tradeloom.trading.risk_gate.RiskGate``)."""
+    """The risk gate of the engine (implements ``tradeloom.trading.risk_gate.RiskGate``).
 
-    def __init__(
-        self,
-        config: GateConfig,
-        breakers: CircuitBreakers,
-        clusters: Mapping[str, frozenset[str]] | None = None,
-    ) -> None:
+    With ``bars``, entries are judged against the correlation clusters of every symbol the
+    gate knows (recomputed on the breakers' clock at most once per refresh period, or when a
+    new symbol shows up); without, no symbol is in a cluster.
+    """
+
+    def __init__(self, config: GateConfig, breakers: CircuitBreakers, bars: BarWindow | None = None) -> None:
         self.config, self.breakers = config, breakers
-        self.clusters: Mapping[str, frozenset[str]] = clusters or {}
+        self.cluster_watch = ClusterWatch(config.heat, bars, breakers.clock) if bars is not None else None
         self.refusals: deque[Refusal] = deque(maxlen=10_000)
         self.flagged_fills: deque[FlaggedFill] = deque(maxlen=10_000)
         self._references: dict[str, Decimal] = {}  # market orders' reference prices, the newest 10,000
@@ -97,9 +103,10 @@ class RiskLimitsGate:
         self._heat_version = -1
         self._planned_version = 0
 
-    def set_clusters(self, clusters: Mapping[str, frozenset[str]]) -> None:
-        """Replace the correlation clusters (recomputed by the caller from recent returns)."""
-        self.clusters = clusters
+    @property
+    def clusters(self) -> Mapping[str, frozenset[str]]:
+        """The correlation clusters of the last entry check (empty without a bar window)."""
+        return self.cluster_watch.clusters if self.cluster_watch is not None else {}
 
     def check(self, request: OrderRequest, account: AccountView) -> RiskDecision:
         """Accept, shrink or refuse ``request`` against every rule, in a fixed order."""
@@ -205,7 +212,10 @@ class RiskLimitsGate:
         if request.planned_stop is None:
             return self._refuse(account.ts, order, "an entry without a planned stop has no bounded risk")
         proposed = order.quantity * abs(price - request.planned_stop)
-        fit = fit_entry(self.open_risk(account), self.config.heat, account.equity, order.symbol, proposed, self.clusters)
+        book = self.open_risk(account)  # after it, every symbol the gate has heard of is in _heat_seen
+        watch = self.cluster_watch
+        clusters = watch.current(self._heat_seen.keys(), order.symbol) if watch is not None else None
+        fit = fit_entry(book, self.config.heat, account.equity, order.symbol, proposed, clusters)
         if fit.refused:
             return self._refuse(account.ts, order, fit.reason or "no heat left")
         if fit.shrunk:

@@ -28,12 +28,15 @@ class HeatConfig:
     cluster_heat_pct: Decimal = Decimal(3)
     correlation_threshold: float = 0.7
     correlation_window: int = 60
+    correlation_refresh_s: int = 86_400  # clusters are recomputed at most once per this period (from the epoch)
 
     def __post_init__(self) -> None:
         if self.max_heat_pct <= 0 or self.cluster_heat_pct <= 0:
             raise ValueError("heat caps must be positive percentages")
         if not 0 < self.correlation_threshold < 1 or self.correlation_window < 3:
             raise ValueError("correlation threshold must be in (0, 1) and the window at least 3 returns")
+        if self.correlation_refresh_s <= 0:
+            raise ValueError(f"correlation refresh period must be positive seconds, got {self.correlation_refresh_s}")
 
 
 @dataclass(frozen=True)
@@ -160,10 +163,9 @@ def correlation_clusters(
         matrix = np.array([np.asarray(returns[s], dtype=float)[-window:] for s in usable])
         with np.errstate(invalid="ignore", divide="ignore"):
             corr = np.corrcoef(matrix)
-        for i in range(len(usable)):
-            for j in range(i + 1, len(usable)):
-                if np.isfinite(corr[i, j]) and corr[i, j] > threshold:
-                    parent[_root(usable[i])] = _root(usable[j])
+        linked = np.triu(np.nan_to_num(corr, nan=0.0) > threshold, k=1)  # a flat series (NaN) links nothing
+        for i, j in zip(*np.nonzero(linked)):
+            parent[_root(usable[i])] = _root(usable[j])
     groups: dict[str, set[str]] = {}
     for symbol in symbols:
         groups.setdefault(_root(symbol), set()).add(symbol)
