@@ -34,6 +34,7 @@ from tradeloom.trading.reports.summary import markdown_summary
 from tradeloom.trading.risk.var import EquityVar, equity_var
 from tradeloom.trading.strategies.base import Bars
 
+FLAGGED_FILLS_SHOWN = 100  # the newest flagged fills listed in the summary; all are counted
 BAR_COLUMNS = ("ts", "open", "high", "low", "close", "volume")
 _KINDS = {"fx": InstrumentKind.FX, "metal": InstrumentKind.FX, "crypto": InstrumentKind.SPOT,
           "equity": InstrumentKind.EQUITY, "index": InstrumentKind.EQUITY, "commodity": InstrumentKind.EQUITY}
@@ -129,10 +130,11 @@ class BacktestOutcome:
         """How orders were sent (method counts) and the fills beyond SLIPPAGE_TOLERANCE (protection only)."""
         if self.run.risk is None:
             return {}
-        flagged = self.run.risk.gate.flagged_fills  # the gate sees every order, so it judges every fill
-        return {"methods": self.run.risk.planner.methods_used(), "fills_beyond_slippage_tolerance": len(flagged),
+        gate = self.run.risk.gate  # the gate sees every order, so it judges every fill
+        newest = list(gate.flagged_fills)[-FLAGGED_FILLS_SHOWN:]
+        return {"methods": self.run.risk.planner.methods_used(), "fills_beyond_slippage_tolerance": gate.flagged_count,
                 "flagged_fills": [{"order": f.client_order_id, "reference": str(f.reference), "fill_price": str(f.price),
-                                   "slippage_pct": str(f.slippage_pct)} for f in flagged]}
+                                   "slippage_pct": str(f.slippage_pct)} for f in newest]}
 
     def summary(self) -> dict[str, Any]:
         """JSON-ready: trades, final equity, metrics, exits by reason, one-day VaR and the trade list."""

@@ -148,6 +148,20 @@ def test_market_fills_beyond_the_slippage_tolerance_are_flagged() -> None:
         gate.on_fill(fill, Purpose.ENTRY, _account())
     assert [(f.client_order_id, f.reference, f.price, f.slippage_pct) for f in gate.flagged_fills] == [
         ("m2", D(10000), D(10060), D("0.6"))]
+    assert gate.flagged_count == 1
+
+
+def test_every_flagged_fill_is_counted_though_only_the_newest_are_kept() -> None:
+    from tradeloom.trading.risk.execution.slippage import SlippageTolerance
+
+    gate = _gate(GateConfig(slippage=SlippageTolerance(D("0.5"))))
+    for i in range(10_005):
+        coid = f"m{i}"
+        gate.check(_request(_order("0.1", coid=coid)), _account())
+        gate.on_fill(Fill(f"f-{coid}", coid, "v", "BTCUSD", Side.BUY, D(10060), D("0.1"), D(0), "USD", Liquidity.TAKER, 7),
+                     Purpose.ENTRY, _account())
+    assert gate.flagged_count == 10_005 and len(gate.flagged_fills) == 10_000
+    assert gate.flagged_fills[0].client_order_id == "m5"
 
 
 def test_a_gate_shared_by_single_instrument_engines_sums_their_heat() -> None:

@@ -91,7 +91,8 @@ class RiskLimitsGate:
         self.config, self.breakers = config, breakers
         self.cluster_watch = ClusterWatch(config.heat, bars, breakers.clock) if bars is not None else None
         self.refusals: deque[Refusal] = deque(maxlen=10_000)
-        self.flagged_fills: deque[FlaggedFill] = deque(maxlen=10_000)
+        self.flagged_fills: deque[FlaggedFill] = deque(maxlen=10_000)  # the newest, for reports
+        self.flagged_count = 0  # all of them
         self._references: dict[str, Decimal] = {}  # market orders' reference prices, the newest 10,000
         self._sent: deque[int] = deque()
         self._planned_stops: dict[str, Decimal] = {}
@@ -158,6 +159,7 @@ class RiskLimitsGate:
         if reference is not None:
             quality = fill_quality(self.config.slippage, fill.side, reference, fill.price)
             if quality.flagged:
+                self.flagged_count += 1
                 self.flagged_fills.append(FlaggedFill(fill.ts, fill.client_order_id, fill.symbol, reference,
                                                       fill.price, quality.slippage_pct))
         if purpose is Purpose.STOP:
