@@ -13,6 +13,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 
 from tests.data.test_yahoo_parse import YF2, chart_body
+from tests.vendor_http import Reply, VendorServer
 from tradeloom.data.sources.yahoo import YahooSource
 from tradeloom.errors import AuthError
 from tradeloom.flows.sample import SAMPLE_DIR
@@ -127,12 +128,13 @@ def test_a_rejected_crumb_is_renewed_once_and_the_call_retried(yahoo: CrumbGuard
     assert [c.query["crumb"] for c in chart_calls(yahoo)] == ["Xy7.abc/Def", "Xy7.abc/Def", "Renewed.crumb"]
 
 
-def test_a_crumb_yahoo_keeps_refusing_is_an_auth_error_after_one_renewal(yahoo: CrumbGuardedYahoo, home: Path):
-    # The chart is reached with another crumb host: every crumb it hands out is refused.
-    with CrumbHost("Never.valid") as crumbs:
-        with open_source("yahoo", endpoints(home, yahoo.url, f"{yahoo.url}/fc", crumbs.url)) as source:
-            with pytest.raises(AuthError) as caught:
-                source.fetch_bars("AAPL", "1d", START, END)
+def test_a_crumb_yahoo_keeps_refusing_is_an_auth_error_after_one_renewal(yahoo: CrumbGuardedYahoo, home: Path,
+                                                                         vendor: VendorServer):
+    # The crumb comes from another host that hands out a crumb the chart always refuses.
+    vendor.route("/v1/test/getcrumb", Reply(body=b"Never.valid"))
+    with open_source("yahoo", endpoints(home, yahoo.url, f"{yahoo.url}/fc", vendor.url)) as source:
+        with pytest.raises(AuthError) as caught:
+            source.fetch_bars("AAPL", "1d", START, END)
 
     assert yahoo.paths() == ["/fc", "/v8/finance/chart/AAPL", "/fc", "/v8/finance/chart/AAPL"]
     assert caught.value.status == 401 and "Invalid Crumb" in str(caught.value)
@@ -154,34 +156,3 @@ def test_without_a_handshake_the_source_sends_no_crumb(yahoo: CrumbGuardedYahoo)
         with pytest.raises(AuthError):
             YahooSource(fetcher, now=lambda: datetime(2025, 2, 20, tzinfo=UTC)).fetch_bars("AAPL", "1d", START, END)
     assert yahoo.paths() == ["/v8/finance/chart/AAPL"] and "crumb" not in yahoo.requests[0].query
-
-
-class CrumbHost:
-    """A separate loopback host whose getcrumb answers a fixed crumb to anyone."""
-
-    def __init__(self, crumb: str) -> None:
-        body = crumb.encode()
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_GET(self) -> None:  # noqa: N802
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        host, port = self._server.server_address[:2]
-        self.url = f"http://{host}:{port}"
-
-    def __enter__(self) -> "CrumbHost":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
