@@ -11,14 +11,21 @@ the FX market is closed, exactly as the vendor serves them. Tick offsets are rel
 hour, so a copied file is re-timed by its path. Then, in the same run, it measures:
 
   a) the floor: lzma decompression alone of the same files, ticks/s (one thread, and ``--workers`` threads);
-  b) ingestion of the month as one batch: DukascopySource.fetch_ticks on a mirror of those files
-     (decode), 1m bid bars (aggregate) and MarketStore.write_batch of the bars (store), ticks/s, and
-     its ratio to the floor; then, separately reported, writing the month's raw ticks as well;
-  c) ingestion the way the Dukascopy flow does it: one unit per UTC day (``chunk_range("tick")``),
-     each fetched, then written to the store as ticks (what the flow stores) and as 1m bars
-     aggregated from them, every write opening and closing the store (the flow's validation step
-     and Prefect's task overhead are not included);
-  d) peak memory of a fresh process ingesting the month (ru_maxrss and tracemalloc's peak).
+  b) **the path the Dukascopy flow runs** (``flows/ingest.py``, headline): units of
+     ``TRADELOOM_DUKASCOPY_TICK_UNIT_DAYS`` UTC days (``chunk_range("tick", tick_days=...)``, default 7),
+     the next unit fetched on a second thread (the flow submits it to its thread task runner) while
+     the current one is stored: ticks stored (``write_batch``), 1m bid bars aggregated from them
+     (the flow's ``aggregate_ticks`` step) and stored without moving the 1m watermark, each write
+     opening and closing the store. The flow aggregates only the open UTC day's ticks (closed
+     days' bars come from the vendor's candle files); here every unit is aggregated, as the issue
+     asks. Not included: Great Expectations validation (measured separately, e) and Prefect's
+     per-task overhead;
+  c) the flow's previous shape, for comparison: one unit per UTC day, fetched then stored in turn;
+  d) the month as one batch: fetch, aggregate, store the bars (then the ticks, reported separately);
+  e) what the flow's validation of the same units costs (after its first call, which imports Great
+     Expectations);
+  f) peak memory of a fresh process ingesting the month in one batch, ticks stored (ru_maxrss and
+     tracemalloc's peak), and of one running the flow's path.
 """
 
 from __future__ import annotations
@@ -33,7 +40,7 @@ import subprocess
 import sys
 import time
 import tracemalloc
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
@@ -51,6 +58,9 @@ from tradeloom.data.sources.dukascopy import DukascopySource  # noqa: E402
 from tradeloom.data.sources.dukascopy.urls import legacy_tick_path, next_period, periods_between  # noqa: E402
 from tradeloom.data.sources.transport import DirectoryFetcher  # noqa: E402
 from tradeloom.data.store import MarketStore  # noqa: E402
+from tradeloom.settings.market import MarketDataSettings  # noqa: E402
+
+TICK_UNIT_DAYS = MarketDataSettings.model_fields["dukascopy_tick_unit_days"].default
 
 FIXTURE_HOURS = REPO.parent / "shared" / "fixtures" / "dukascopy" / "datafeed" / "EURUSD" / "2019" / "01" / "04"
 DATA = REPO / "benchmarks" / ".data" / "dukascopy"
@@ -115,51 +125,142 @@ def ingest(root: Path, symbol: str, start: datetime, end: datetime, workers: int
     return {"ticks": len(ticks.frame), "bars": len(bars.frame), "seconds": stages}
 
 
-def ingest_by_day(root: Path, symbol: str, start: datetime, end: datetime, workers: int, store_path: Path) -> dict:
-    """The flow's shape: per UTC day, fetch the ticks, store them, aggregate 1m bars, store those; seconds per stage."""
+def ingest_as_flow(root: Path, symbol: str, start: datetime, end: datetime, workers: int, store_path: Path,
+                   tick_days: int, prefetch: bool) -> dict:
+    """The flow's shape: per unit, store the ticks, aggregate 1m bars, store those; the next unit fetched meanwhile.
+
+    Seconds per stage are summed on the storing thread; ``decode`` is the time it waited for a fetch.
+    """
     stages = dict.fromkeys(("decode", "store_ticks", "aggregate", "store_bars"), 0.0)
     source = DukascopySource(DirectoryFetcher(root), api="legacy", max_in_flight=workers)
     market = MarketStore(store_path)
-    ticks_seen = bars_seen = 0
+    units = chunk_range("tick", start, end, tick_days=tick_days)
+    ticks_seen = bars_seen = writes = 0
     began = time.perf_counter()
-    for unit_start, unit_end in chunk_range("tick", start, end):
-        mark = time.perf_counter()
-        ticks = source.fetch_ticks(symbol, unit_start, unit_end)
-        stages["decode"] += time.perf_counter() - mark
-        if not len(ticks.frame):
-            continue  # the flow stores nothing for an empty unit either
-        mark = time.perf_counter()
-        market.write_batch(ticks, ingested_at=datetime.now(timezone.utc))
-        stages["store_ticks"] += time.perf_counter() - mark
-        mark = time.perf_counter()
-        bars = Batch("dukascopy", ticks.symbol, "1m", bars_from_tick_frame(ticks.frame, "1m", "bid", "dukascopy"))
-        stages["aggregate"] += time.perf_counter() - mark
-        mark = time.perf_counter()
-        market.write_batch(bars, ingested_at=datetime.now(timezone.utc))
-        stages["store_bars"] += time.perf_counter() - mark
-        ticks_seen += len(ticks.frame)
-        bars_seen += len(bars.frame)
+    with ThreadPoolExecutor(max_workers=1) as runner:
+        def fetch(number: int) -> Future:
+            future: Future = Future()
+            if number < len(units):
+                if prefetch:
+                    return runner.submit(source.fetch_ticks, symbol, *units[number])
+                future.set_result(source.fetch_ticks(symbol, *units[number]))
+            return future
+
+        upcoming = fetch(0)
+        for number in range(len(units)):
+            mark = time.perf_counter()
+            ticks = upcoming.result()
+            stages["decode"] += time.perf_counter() - mark
+            upcoming = fetch(number + 1) if prefetch else upcoming
+            if len(ticks.frame):  # the flow stores nothing for an empty unit either
+                mark = time.perf_counter()
+                market.write_batch(ticks, ingested_at=datetime.now(timezone.utc))
+                stages["store_ticks"] += time.perf_counter() - mark
+                mark = time.perf_counter()
+                bars = Batch(ticks.source, ticks.symbol, "1m",
+                             bars_from_tick_frame(ticks.frame, "1m", "bid", ticks.source))
+                stages["aggregate"] += time.perf_counter() - mark
+                mark = time.perf_counter()
+                market.write_batch(bars, ingested_at=datetime.now(timezone.utc), advance_watermark=False)
+                stages["store_bars"] += time.perf_counter() - mark
+                ticks_seen += len(ticks.frame)
+                bars_seen += len(bars.frame)
+                writes += 2
+            if not prefetch and number + 1 < len(units):
+                mark = time.perf_counter()
+                upcoming = fetch(number + 1)
+                stages["decode"] += time.perf_counter() - mark
     stages["total"] = time.perf_counter() - began
-    return {"ticks": ticks_seen, "bars": bars_seen, "seconds": stages}
+    return {"ticks": ticks_seen, "bars": bars_seen, "units": len(units), "writes": writes, "seconds": stages}
+
+
+def validation_seconds(root: Path, symbol: str, start: datetime, end: datetime, workers: int, tick_days: int) -> dict:
+    """Great Expectations validation of the flow's units (ticks, and the 1m bars from them): first call and the rest."""
+    # Imported here: Great Expectations costs ~6 s and ~100 MB to import, which the other figures leave out.
+    from tradeloom.data.quality import validate_batch
+    source = DukascopySource(DirectoryFetcher(root), api="legacy", max_in_flight=workers)
+    batches = []
+    for unit in chunk_range("tick", start, end, tick_days=tick_days):
+        ticks = source.fetch_ticks(symbol, *unit)
+        if len(ticks.frame):
+            batches += [ticks, Batch(ticks.source, ticks.symbol, "1m",
+                                     bars_from_tick_frame(ticks.frame, "1m", "bid", ticks.source))]
+    mark = time.perf_counter()
+    validate_batch(batches[0])
+    first = time.perf_counter() - mark
+    mark = time.perf_counter()
+    for batch in batches:
+        if not validate_batch(batch).success:
+            raise RuntimeError(f"validation failed for {batch.symbol} {batch.timeframe}")
+    return {"first_call": first, "all_units": time.perf_counter() - mark, "batches": len(batches)}
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory since it started its program, in MB.
+
+    Linux's ru_maxrss survives fork and exec, so a child started from this (large) benchmark
+    process would report the parent's peak; VmHWM belongs to the new program's memory alone.
+    """
+    status = Path("/proc/self/status")
+    if status.is_file():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def child(args: argparse.Namespace, start: datetime, end: datetime) -> None:
     """Ingest once in this fresh process and print its peak memory as JSON."""
     if args.tracemalloc:
         tracemalloc.start()
-    result = ingest(DATA, args.symbol, start, end, args.workers, Path(args.store), store_ticks=True)
-    result["maxrss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    if args.flow_path:
+        result = ingest_as_flow(DATA, args.symbol, start, end, args.workers, Path(args.store), TICK_UNIT_DAYS, True)
+    else:
+        result = ingest(DATA, args.symbol, start, end, args.workers, Path(args.store), store_ticks=True)
+    result["maxrss_mb"] = peak_rss_mb()
     if args.tracemalloc:
         result["traced_peak_mb"] = tracemalloc.get_traced_memory()[1] / 2**20
     print(json.dumps(result))
 
 
-def run_child(args: argparse.Namespace, store_path: Path, traced: bool) -> dict:
+def real_flow(args: argparse.Namespace, start: datetime, end: datetime) -> None:
+    """Run the real ``ingest-dukascopy`` flow on the month (ticks only) under a throw-away Prefect API; print timings.
+
+    Run twice on fresh stores: the first run pays one-off costs (Great Expectations import, Prefect
+    client), the second is the steady state. Validation and Prefect's task overhead are included;
+    1m bars are not aggregated (the flow does that only for the still-open UTC day).
+    """
+    from prefect.testing.utilities import prefect_test_harness
+
+    home = Path(args.store)
+    os.environ["TRADELOOM_HOME"] = str(home)
+    from tradeloom.flows.ingest import ingest_dukascopy
+
+    timings = []
+    with prefect_test_harness(server_startup_timeout=180):
+        for _ in range(2):
+            shutil.rmtree(home, ignore_errors=True)
+            wall, cpu = time.perf_counter(), time.process_time()
+            result = ingest_dukascopy(symbols=[args.symbol], timeframes=["tick"], start=start, end=end,
+                                      base_url=str(DATA), api="legacy")
+            timings.append({"wall": time.perf_counter() - wall, "cpu": time.process_time() - cpu,
+                            "units": len(result["units"]),
+                            "ticks": sum(u["rows_added"] for u in result["units"])})
+    shutil.rmtree(home, ignore_errors=True)
+    print(json.dumps(timings))
+
+
+def run_child(args: argparse.Namespace, store_path: Path, traced: bool, flow_path: bool = False,
+              real: bool = False) -> dict:
     """Run one ingestion in a fresh interpreter, so its peak memory is its own."""
     command = [sys.executable, __file__, "--child", "--month", args.month, "--symbol", args.symbol,
                "--workers", str(args.workers), "--store", str(store_path)]
     if traced:
         command.append("--tracemalloc")
+    if flow_path:
+        command.append("--flow-path")
+    if real:
+        command.append("--real-flow-child")
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     return json.loads(output.strip().splitlines()[-1])
 
@@ -173,11 +274,18 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--tracemalloc", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--flow-path", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--real-flow", action="store_true",
+                        help="also run the real ingest-dukascopy flow on the month under a temporary Prefect API")
+    parser.add_argument("--real-flow-child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--store", default=str(DATA.parent / "stores" / "market.duckdb"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     year, month = (int(part) for part in args.month.split("-"))
     start = datetime(year, month, 1, tzinfo=timezone.utc)
     end = next_period(start, "month")
+    if args.real_flow_child:
+        real_flow(args, start, end)
+        return
     if args.child:
         child(args, start, end)
         return
@@ -193,88 +301,120 @@ def main() -> None:
 
     store_dir = DATA.parent / "stores"
     store_dir.mkdir(parents=True, exist_ok=True)
-    stages: list[dict] = []
 
-    def ingest_once(store_ticks: bool = False) -> None:
-        path = store_dir / "market-timed.duckdb"
+    def fresh(name: str) -> Path:
+        path = store_dir / f"market-{name}.duckdb"
         path.unlink(missing_ok=True)
-        stages.append(ingest(DATA, args.symbol, start, end, args.workers, path, store_ticks))
+        return path
 
+    def flow_path() -> dict:
+        return ingest_as_flow(DATA, args.symbol, start, end, args.workers, fresh("flow"), TICK_UNIT_DAYS, True)
+
+    def day_path() -> dict:
+        return ingest_as_flow(DATA, args.symbol, start, end, args.workers, fresh("days"), 1, False)
+
+    def batch_path() -> dict:
+        return ingest(DATA, args.symbol, start, end, args.workers, fresh("batch"), False)
+
+    def measured(run: Callable[[], dict]) -> dict:
+        wall, cpu = time.perf_counter(), time.process_time()
+        result = run()
+        return {**result, "wall": time.perf_counter() - wall, "cpu": time.process_time() - cpu}
+
+    # Warm-up (first-use costs are not throughput); it also times storing the month's ticks in one write.
+    store_ticks_seconds = ingest(DATA, args.symbol, start, end, args.workers, fresh("warm"), True)["seconds"]["store_ticks"]
+    flow_path()
     # Other work on the machine skews wall time, so floor and ingestion alternate and the best of
     # each is kept; CPU time (all threads) is reported as well, being less sensitive to it.
-    ingest_once(store_ticks=True)  # warm-up (first-use costs are not throughput); times the tick store
-    store_ticks_seconds = stages[0]["seconds"]["store_ticks"]
-    serial, threaded, ingested, by_day = [], [], [], []
-
-    def ingest_days_once() -> None:
-        path = store_dir / "market-days.duckdb"
-        path.unlink(missing_ok=True)
-        by_day.append(ingest_by_day(DATA, args.symbol, start, end, args.workers, path))
+    runs: dict[str, list] = {"serial": [], "threaded": [], "flow": [], "days": [], "batch": []}
+    loads = []
     with ThreadPoolExecutor(max_workers=args.workers) as pool:
         def floor_threads() -> None:
             list(pool.map(lambda body: lzma.decompress(body, format=lzma.FORMAT_ALONE), compressed))
 
         for _ in range(args.repeats):
-            serial.append(timed(floor_serial))
-            threaded.append(timed(floor_threads))
-            stages.clear()
-            ingested.append(timed(ingest_once) + (stages[0],))
-            ingest_days_once()
-    serial_wall, serial_cpu = min(serial)
-    threaded_wall, _ = min(threaded)
-    best = min(ingested, key=lambda run: run[2]["seconds"]["total"])[2]
-    ingest_cpu = min(run[1] for run in ingested)
-    days = min(by_day, key=lambda run: run["seconds"]["total"])
-    if days["ticks"] != ticks:
-        raise RuntimeError(f"day-by-day ingestion saw {days['ticks']} ticks, the files hold {ticks}")
-    rss = run_child(args, store_dir / "market-rss.duckdb", traced=False)
-    traced = run_child(args, store_dir / "market-traced.duckdb", traced=True)
+            loads.append(os.getloadavg()[0])
+            runs["serial"].append(timed(floor_serial))
+            runs["threaded"].append(timed(floor_threads))
+            runs["flow"].append(measured(flow_path))
+            runs["days"].append(measured(day_path))
+            runs["batch"].append(measured(batch_path))
+    validation = validation_seconds(DATA, args.symbol, start, end, args.workers, TICK_UNIT_DAYS)
+    serial_wall, serial_cpu = min(runs["serial"])
+    serial_cpu = min(cpu for _, cpu in runs["serial"])
+    threaded_wall, _ = min(runs["threaded"])
+    best = {name: min(runs[name], key=lambda run: run["wall"]) for name in ("flow", "days", "batch")}
+    least_cpu = {name: min(run["cpu"] for run in runs[name]) for name in ("flow", "days", "batch")}
+    for name in ("flow", "days"):
+        if best[name]["ticks"] != ticks:
+            raise RuntimeError(f"the {name} path saw {best[name]['ticks']} ticks, the files hold {ticks}")
+    rss = run_child(args, fresh("rss"), traced=False)
+    traced = run_child(args, fresh("traced"), traced=True)
+    flow_rss = run_child(args, fresh("flow-rss"), traced=False, flow_path=True)
+    real_runs = run_child(args, store_dir / "real-flow", traced=False, real=True) if args.real_flow else None
     for path in store_dir.glob("market-*.duckdb*"):
         path.unlink()
 
-    seconds = best["seconds"]
-    ingest_rate = ticks / seconds["total"]
+    def figures(name: str) -> dict:
+        run = best[name]
+        return {
+            "units": run.get("units", 1), "store_writes": run.get("writes", 1),
+            "seconds": {k: round(v, 3) for k, v in run["seconds"].items()},
+            "ticks_per_s": round(ticks / run["wall"]),
+            "ratio_to_serial_floor": round(serial_wall / run["wall"], 2),
+            "ratio_to_threaded_floor": round(threaded_wall / run["wall"], 2),
+            "cpu_seconds": round(least_cpu[name], 3),
+            "cpu_ratio": round(serial_cpu / least_cpu[name], 2),
+        }
+
     results = {
         "month": args.month, "symbol": args.symbol, "hour_files": len(files), "non_empty_files": len(compressed),
-        "compressed_mb": round(sum(map(len, compressed)) / 2**20, 1), "ticks": ticks, "bars_1m": best["bars"],
-        "workers": args.workers, "cpus": os.cpu_count(), "load_average_1m": round(os.getloadavg()[0], 1),
-        "floor_serial_ticks_per_s": round(ticks / serial_wall),
+        "compressed_mb": round(sum(map(len, compressed)) / 2**20, 1), "ticks": ticks, "bars_1m": best["flow"]["bars"],
+        "workers": args.workers, "cpus": os.cpu_count(), "tick_unit_days": TICK_UNIT_DAYS,
+        "load_average_1m": [round(load, 1) for load in loads],
+        "floor_serial_ticks_per_s": round(ticks / serial_wall), "floor_serial_cpu_seconds": round(serial_cpu, 3),
         "floor_threads_ticks_per_s": round(ticks / threaded_wall),
-        "ingest_seconds": {k: round(v, 3) for k, v in seconds.items()},
-        "ingest_ticks_per_s": round(ingest_rate),
-        "store_ticks_seconds": round(store_ticks_seconds, 3),
-        "ingest_and_store_ticks_per_s": round(ticks / (seconds["total"] + store_ticks_seconds)),
-        "ratio_to_serial_floor": round(ingest_rate * serial_wall / ticks, 2),
-        "ratio_to_threaded_floor": round(ingest_rate * threaded_wall / ticks, 2),
-        "cpu_ratio": round(serial_cpu / ingest_cpu, 2),
-        "by_day_seconds": {k: round(v, 3) for k, v in days["seconds"].items()},
-        "by_day_ticks_per_s": round(ticks / days["seconds"]["total"]),
-        "by_day_ratio_to_serial_floor": round(serial_wall / days["seconds"]["total"], 2),
-        "by_day_ratio_to_threaded_floor": round(threaded_wall / days["seconds"]["total"], 2),
+        "flow_path": figures("flow"), "day_units": figures("days"), "month_batch": figures("batch"),
+        "month_batch_store_ticks_seconds": round(store_ticks_seconds, 3),
+        "validation_seconds": {k: round(v, 3) if isinstance(v, float) else v for k, v in validation.items()},
         "peak_rss_mb": round(rss["maxrss_mb"]), "traced_peak_mb": round(traced["traced_peak_mb"]),
+        "flow_path_peak_rss_mb": round(flow_rss["maxrss_mb"]),
+        "real_flow": None if real_runs is None else [
+            {"wall": round(r["wall"], 2), "cpu": round(r["cpu"], 2), "units": r["units"], "ticks": r["ticks"],
+             "ticks_per_s": round(r["ticks"] / r["wall"]), "ratio_to_serial_floor": round(serial_wall / r["wall"], 2),
+             "cpu_ratio": round(serial_cpu / r["cpu"], 2)} for r in real_runs],
         "python": sys.version.split()[0],
     }
     if args.json:
         print(json.dumps(results, indent=2))
         return
+    flow, days, batch = results["flow_path"], results["day_units"], results["month_batch"]
     print(f"Dukascopy ingestion benchmark, {args.symbol} {args.month}: {len(files)} hour files "
-          f"({len(compressed)} with ticks, {results['compressed_mb']} MB), {ticks:,} ticks -> {best['bars']:,} 1m bars; "
-          f"{results['cpus']} CPUs, load average {results['load_average_1m']}")
-    print(f"a) floor, lzma alone, 1 thread        : {results['floor_serial_ticks_per_s']:>12,} ticks/s")
+          f"({len(compressed)} with ticks, {results['compressed_mb']} MB), {ticks:,} ticks -> {results['bars_1m']:,} 1m bars; "
+          f"{results['cpus']} CPUs, load average {results['load_average_1m']} (1 min, at each repeat)")
+    print(f"a) floor, lzma alone, 1 thread        : {results['floor_serial_ticks_per_s']:>12,} ticks/s "
+          f"(CPU {results['floor_serial_cpu_seconds']} s)")
     print(f"   floor, lzma alone, {args.workers:>2} threads      : {results['floor_threads_ticks_per_s']:>12,} ticks/s")
-    print(f"b) decode + aggregate 1m + store bars : {results['ingest_ticks_per_s']:>12,} ticks/s "
-          f"(seconds: {results['ingest_seconds']})")
-    print(f"   ratio b / a, 1-thread floor        : {results['ratio_to_serial_floor']:.2f}  (goal >= 0.70)")
-    print(f"   ratio b / a, {args.workers:>2}-thread floor       : {results['ratio_to_threaded_floor']:.2f}")
-    print(f"   CPU-time ratio, floor / b          : {results['cpu_ratio']:.2f}")
-    print(f"   b + store the raw ticks too        : {results['ingest_and_store_ticks_per_s']:>12,} ticks/s "
-          f"(tick store {results['store_ticks_seconds']} s)")
-    print(f"c) by UTC day, as the flow: decode + store ticks + aggregate 1m + store bars: "
-          f"{results['by_day_ticks_per_s']:>12,} ticks/s (seconds: {results['by_day_seconds']})")
-    print(f"   ratio c / a, 1-thread floor        : {results['by_day_ratio_to_serial_floor']:.2f}")
-    print(f"   ratio c / a, {args.workers:>2}-thread floor       : {results['by_day_ratio_to_threaded_floor']:.2f}")
-    print(f"d) peak memory, fresh process, month : {results['peak_rss_mb']} MB RSS, "
-          f"{results['traced_peak_mb']} MB traced by tracemalloc (goal < 1024 MB)")
+    for label, row in ((f"b) the flow's path, {TICK_UNIT_DAYS}-day units, prefetch", flow),
+                       ("c) previous flow shape, 1-day units  ", days),
+                       ("d) month as one batch, bars only     ", batch)):
+        print(f"{label}: {row['ticks_per_s']:>12,} ticks/s, {row['units']} units, {row['store_writes']} store writes "
+              f"(seconds: {row['seconds']})")
+        print(f"   ratio to the 1-thread floor        : {row['ratio_to_serial_floor']:.2f}  (goal >= 0.70)")
+        print(f"   ratio to the {args.workers:>2}-thread floor       : {row['ratio_to_threaded_floor']:.2f}")
+        print(f"   CPU-time ratio, floor / this       : {row['cpu_ratio']:.2f}  (CPU {row['cpu_seconds']} s, all threads)")
+    print(f"   d + the month's ticks in one write  : tick store {results['month_batch_store_ticks_seconds']} s")
+    v = results["validation_seconds"]
+    print(f"e) validation of b's units ({v['batches']} batches, ticks and 1m bars): {v['all_units']} s; "
+          f"first call {v['first_call']} s (excluded from b)")
+    for number, run in enumerate(results["real_flow"] or [], start=1):
+        print(f"g) the real ingest-dukascopy flow (ticks, validation, Prefect), run {number}: {run['ticks_per_s']:>10,} "
+              f"ticks/s, {run['units']} units, {run['wall']} s wall, {run['cpu']} s CPU; ratio to the 1-thread floor "
+              f"{run['ratio_to_serial_floor']:.2f}, CPU-time ratio {run['cpu_ratio']:.2f}")
+    print(f"f) peak memory, fresh process, month in one batch + ticks: {results['peak_rss_mb']} MB RSS, "
+          f"{results['traced_peak_mb']} MB traced; the flow's path: {results['flow_path_peak_rss_mb']} MB RSS "
+          f"(goal < 1024 MB)")
+
 
 if __name__ == "__main__":
     main()
