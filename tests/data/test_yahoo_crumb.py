@@ -156,3 +156,16 @@ def test_without_a_handshake_the_source_sends_no_crumb(yahoo: CrumbGuardedYahoo)
         with pytest.raises(AuthError):
             YahooSource(fetcher, now=lambda: datetime(2025, 2, 20, tzinfo=UTC)).fetch_bars("AAPL", "1d", START, END)
     assert yahoo.paths() == ["/v8/finance/chart/AAPL"] and "crumb" not in yahoo.requests[0].query
+
+
+def test_a_chart_url_on_another_host_gets_no_handshake_with_yahoos_hosts(fixtures: Path, home: Path,
+                                                                           vendor: VendorServer):
+    # --base-url pointed at a local HTTP mirror, handshake URLs left at Yahoo's defaults: no call to Yahoo
+    # (offline it would fail every unit) and no Yahoo crumb sent to the mirror.
+    vendor.route("/v8/finance/chart/AAPL", Reply(body=chart_body(fixtures / f"{YF2}/chart-AAPL-2020-01-01-to-2020-01-03.json")))
+    defaults = MarketDataSettings()
+    assert "yahoo.com" in defaults.yahoo_crumb_url and "yahoo.com" in defaults.yahoo_cookie_url
+    with open_source("yahoo", endpoints(home, vendor.url, defaults.yahoo_cookie_url, defaults.yahoo_crumb_url)) as source:
+        batch = source.fetch_bars("AAPL", "1d", START, END)
+    assert len(batch.frame) == 1
+    assert [(r.path, "crumb" in r.query) for r in vendor.requests] == [("/v8/finance/chart/AAPL", False)]

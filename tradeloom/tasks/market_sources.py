@@ -76,6 +76,23 @@ def _is_http(base: str) -> bool:
     return urlsplit(base).scheme in ("http", "https")
 
 
+def _is_yahoo(url: str) -> bool:
+    host = (urlsplit(url).hostname or "").lower()
+    return host == "yahoo.com" or host.endswith(".yahoo.com")
+
+
+def _wants_crumb(endpoints: SourceEndpoints) -> bool:
+    """The cookie/crumb handshake: for Yahoo over HTTP, or a handshake host configured beside a mirror.
+
+    A chart URL pointed at a proxy or mirror with the handshake left on Yahoo's hosts gets no
+    handshake: it would fail offline, and Yahoo's session crumb must not be sent to another host.
+    """
+    if not _is_http(endpoints.yahoo_url):
+        return False
+    return _is_yahoo(endpoints.yahoo_url) or not (_is_yahoo(endpoints.yahoo_crumb_url)
+                                                  or _is_yahoo(endpoints.yahoo_cookie_url))
+
+
 @contextmanager
 def open_source(name: str, endpoints: SourceEndpoints,
                 alphavantage_api_key: SecretStr | None = None) -> Iterator[DukascopySource | YahooSource | AlphaVantageSource]:
@@ -90,7 +107,7 @@ def open_source(name: str, endpoints: SourceEndpoints,
                                   max_in_flight=endpoints.dukascopy_max_in_flight, cache_dir=endpoints.cache_dir)
     elif name == "yahoo":
         with fetcher_for(endpoints.yahoo_url, timeout=timeout, headers=_BROWSER_HEADERS) as fetcher:
-            crumb = YahooCrumb(fetcher, endpoints.yahoo_cookie_url, endpoints.yahoo_crumb_url) if _is_http(endpoints.yahoo_url) else None
+            crumb = YahooCrumb(fetcher, endpoints.yahoo_cookie_url, endpoints.yahoo_crumb_url) if _wants_crumb(endpoints) else None
             yield YahooSource(fetcher, now=utc_now, crumb=crumb)
     else:
         key = _alphavantage_key_for(endpoints, alphavantage_api_key)
