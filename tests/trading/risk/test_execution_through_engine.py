@@ -16,9 +16,12 @@ from tradeloom.trading.risk.assembly import ReplayBarWindow, RiskSide, risk_side
 from tradeloom.trading.risk.conditional_exit import ConditionalExitConfig
 from tradeloom.trading.risk.config import RiskConfig
 from tradeloom.trading.risk.dynamic_stop import DynamicStopConfig
+from tradeloom.trading.engine import Engine
 from tradeloom.trading.risk.execution.method import ExecutionConfig
+from tradeloom.trading.risk.execution.orderbook import BookLevel, OrderBook
+from tradeloom.trading.risk.execution.slippage import MarketOnExcess, SlippageTolerance
 from tradeloom.trading.risk.gate import GateConfig
-from tradeloom.trading.simulated import VenueConfig
+from tradeloom.trading.simulated import SimulatedVenue, VenueConfig
 from tradeloom.trading.strategies.base import Bars
 
 INSTRUMENT = Instrument("XYZUSD", InstrumentKind.SPOT, "XYZ", "USD", D("0.01"), D(1))
@@ -101,3 +104,56 @@ def test_an_entry_the_gate_refuses_is_not_counted_by_its_method() -> None:
     passing, sent = _run(_gap_up_bars(), ExecutionConfig(buy_use_post_only=True), GateConfig(max_order_notional=D(300)))
     assert [o.post_only for o in passing.orders] == [True]
     assert sent.planner.methods_used() == {"post_only": 1}
+
+
+class BarsWithDepth(SimulatedVenue):
+    """A simulated venue matching on bars that also shows a book per bar (``OrderBookSource``), as an exchange does.
+
+    Fills still follow the bars; the book is what the engine's planner sees when it decides how to send.
+    """
+
+    def __init__(self, bars: Bars, book: OrderBook, config: VenueConfig) -> None:
+        super().__init__(INSTRUMENT, bars, config, D(100_000))
+        self.book = book
+
+    def order_book(self, symbol: str) -> OrderBook | None:
+        """The same book at every bar (after the first has closed)."""
+        return self.book if self._t >= 0 else None
+
+
+def _depth_run(book: OrderBook, execution: ExecutionConfig) -> tuple[Engine, RiskSide]:
+    bars = _gap_up_bars()
+    clock = BacktestClock(int(bars.ts[0]))
+    side = risk_side(replace(BASE, execution=execution), D(2), clock, bars=ReplayBarWindow("XYZUSD", bars, clock),
+                     fixed_quantity=D(3))
+    entry = [0] * len(bars)
+    entry[SIGNAL_BAR] = 1
+    engine = Engine(Scripted(entry), INSTRUMENT, BarsWithDepth(bars, book, VenueConfig()), clock, side.policy,
+                    cash=D(100_000), gate=side.gate, id_prefix="D", planner=side.planner)
+    engine.run()
+    return engine, side
+
+
+# Around 100: one unit at 100.01, then nothing until 101.50; 3 units walk to an average of 101.0033 (1.003% above mid 100)
+THIN = OrderBook((BookLevel(D("99.99"), D(1)), BookLevel(D("98.50"), D(5))),
+                 (BookLevel(D("100.01"), D(1)), BookLevel(D("101.50"), D(5))))
+
+
+def test_a_market_entry_that_would_slip_beyond_tolerance_on_the_venues_book_becomes_a_bounded_limit() -> None:
+    engine, side = _depth_run(THIN, ExecutionConfig(min_liquidity_score=D(0), slippage=SlippageTolerance(D("0.5"))))
+    entry = next(o for o in engine.orders.values() if o.purpose is Purpose.ENTRY)
+    assert (entry.order_type, entry.price) == (OrderType.LIMIT, D("100.50"))
+    assert entry.reason == ("scripted long; expected slippage 1.003% exceeds the tolerance 0.5%: "
+                            "converted to a limit at 100.50")
+    assert side.planner.methods_used() == {"limit": 1}
+    assert engine.fills == []  # the bars gap to 101 and never come back to 100.50: the limit rests, never chased
+
+
+def test_a_market_entry_refused_on_the_venues_book_is_recorded_with_the_reason_and_never_sent() -> None:
+    refuse = ExecutionConfig(min_liquidity_score=D(0), slippage=SlippageTolerance(D("0.5"), MarketOnExcess.REFUSE))
+    engine, side = _depth_run(THIN, refuse)
+    assert engine.fills == [] and engine.open_orders == {}
+    [(order_id, reason)] = engine.rejections
+    assert reason == "execution: refused: expected slippage 1.003% exceeds the tolerance 0.5%"
+    assert order_id.startswith("D-") and engine.orders == {}  # refused before it was ever sent
+    assert side.planner.methods_used() == {"refused": 1}
