@@ -21,7 +21,7 @@ from tradeloom.trading.risk.execution.slippage import (
     fill_quality,
     guard_market_order,
 )
-from tradeloom.trading.risk.execution.surge import ChaseGuard, Surge, SurgeConfig, detect_surge
+from tradeloom.trading.risk.execution.surge import ChaseDecision, ChaseGuard, Surge, SurgeConfig, detect_surge
 from tests.trading.risk.execution.test_orderbook import BOOK
 
 TICK = D("0.05")
@@ -101,20 +101,28 @@ def test_surges_need_both_price_and_volume() -> None:
         detect_surge(config, [1.0] * 10, [1.0] * 10)
 
 
+def _chase(guard: ChaseGuard, symbol: str, price: D, surge: Surge) -> ChaseDecision:
+    """Judge a chase and, when allowed, count it as the policy does once its entry fills."""
+    decision = guard.check(symbol, price, surge)
+    if decision.allowed:
+        guard.record(symbol)
+    return decision
+
+
 def test_chase_validation_distance_cooldown_and_daily_limit() -> None:
     clock = BacktestClock(0)
     guard = ChaseGuard(SurgeConfig(max_chase_pct=D("1.5"), cooldown_s=900, daily_limit=2), clock)
     surge = Surge(100.0, 4.0, 3.5)
-    far = guard.validate("BTC", D("101.6"), surge)
-    assert far == guard.validate("BTC", D("101.6"), surge) and not far.allowed
+    far = _chase(guard, "BTC", D("101.6"), surge)
+    assert far == _chase(guard, "BTC", D("101.6"), surge) and not far.allowed
     assert far.reason == "price is 1.60% above the surge start 100.0, more than 1.5%"
-    assert guard.validate("BTC", D("101.5"), surge).allowed
+    assert _chase(guard, "BTC", D("101.5"), surge).allowed
     clock.observe(600 * 10**9)
-    assert guard.validate("BTC", D(101), surge).reason == "BTC chase cooldown: 300s left"
-    assert guard.validate("ETH", D(101), surge).allowed
-    assert guard.validate("SOL", D(101), surge).reason == "daily chase limit 2 reached"
+    assert _chase(guard, "BTC", D(101), surge).reason == "BTC chase cooldown: 300s left"
+    assert _chase(guard, "ETH", D(101), surge).allowed
+    assert _chase(guard, "SOL", D(101), surge).reason == "daily chase limit 2 reached"
     clock.observe(86_400 * 10**9)  # the next UTC day
-    assert guard.validate("SOL", D(101), surge).allowed
+    assert _chase(guard, "SOL", D(101), surge).allowed
 
 
 def test_a_choice_applied_to_an_order_sets_its_method_and_records_an_entry_reason() -> None:

@@ -123,10 +123,3 @@ class ChaseGuard:
         self._roll_day(now)
         self._last[symbol] = now
         self._today += 1
-
-    def validate(self, symbol: str, price: Decimal, surge: Surge, direction: int = 1) -> ChaseDecision:
-        """``check``, and count the chase when it is allowed."""
-        decision = self.check(symbol, price, surge, direction)
-        if decision.allowed:
-            self.record(symbol)
-        return decision
