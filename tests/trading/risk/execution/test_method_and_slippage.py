@@ -156,7 +156,7 @@ def test_a_drop_is_a_surge_for_a_sell() -> None:
     drop = detect_surge(SurgeConfig(), closes, volumes, direction=-1)
     assert drop is not None and drop.change_pct == pytest.approx(4.0)
     guard = ChaseGuard(SurgeConfig(max_chase_pct=D(5)), BacktestClock(0))
-    assert guard.validate("X", D(94), drop, direction=-1).reason == "price is 6.00% below the surge start 100.0, more than 5%"
-    assert guard.validate("X", D(96), drop, direction=-1).allowed
+    assert guard.check("X", D(94), drop, direction=-1).reason == "price is 6.00% below the surge start 100.0, more than 5%"
+    assert guard.check("X", D(96), drop, direction=-1).allowed
     with pytest.raises(ValueError, match="direction"):
         detect_surge(SurgeConfig(), closes, volumes, direction=0)
