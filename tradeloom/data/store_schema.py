@@ -17,6 +17,19 @@ TICK_VALUES = ("bid", "ask", "bid_volume", "ask_volume")
 ACTION_VALUES = ("value", "description")
 TICK_TIMEFRAME = "tick"
 
+# Ticks are stored under a small series id instead of two VARCHAR labels per row: the labels
+# cost ~40% of the append's CPU. The ``ticks`` view gives readers the old columns back.
+TICK_SERIES_DDL = """CREATE TABLE IF NOT EXISTS tick_series (
+    series SMALLINT PRIMARY KEY, symbol VARCHAR NOT NULL, source VARCHAR NOT NULL, UNIQUE (symbol, source))"""
+# seq numbers ticks that share a timestamp (0 for the first), in the order the batch gave them.
+TICK_ROWS_DDL = """CREATE TABLE IF NOT EXISTS tick_rows (
+    series SMALLINT NOT NULL, ts TIMESTAMP NOT NULL, seq INTEGER NOT NULL,
+    bid DOUBLE, ask DOUBLE, bid_volume DOUBLE, ask_volume DOUBLE, ingested_at TIMESTAMP NOT NULL)"""
+TICKS_VIEW = """CREATE VIEW IF NOT EXISTS ticks AS
+    SELECT s.symbol, r.ts, r.seq, r.bid, r.ask, r.bid_volume, r.ask_volume, s.source, r.ingested_at
+      FROM tick_rows r JOIN tick_series s ON s.series = r.series"""
+MAX_TICK_SERIES = 32767  # SMALLINT
+
 # Bars and ticks carry no PRIMARY KEY constraint on purpose: DuckDB's ART index makes a
 # 3-million-tick insert several times slower. The writer keeps keys unique itself (one
 # writer per file, anti-join inserts, batches checked for duplicate keys).
@@ -25,11 +38,9 @@ DDL = (
         symbol VARCHAR NOT NULL, timeframe VARCHAR NOT NULL, ts TIMESTAMP NOT NULL,
         open DOUBLE, high DOUBLE, low DOUBLE, close DOUBLE, volume DOUBLE, adj_close DOUBLE,
         source VARCHAR NOT NULL, ingested_at TIMESTAMP NOT NULL)""",
-    # seq numbers ticks that share a timestamp (0 for the first), in the order the batch gave them.
-    """CREATE TABLE IF NOT EXISTS ticks (
-        symbol VARCHAR NOT NULL, ts TIMESTAMP NOT NULL, seq INTEGER NOT NULL,
-        bid DOUBLE, ask DOUBLE, bid_volume DOUBLE, ask_volume DOUBLE,
-        source VARCHAR NOT NULL, ingested_at TIMESTAMP NOT NULL)""",
+    TICK_SERIES_DDL,
+    TICK_ROWS_DDL,
+    TICKS_VIEW,
     """CREATE TABLE IF NOT EXISTS corporate_actions (
         symbol VARCHAR NOT NULL, ts TIMESTAMP NOT NULL, kind VARCHAR NOT NULL,
         value DOUBLE, description VARCHAR, source VARCHAR NOT NULL, ingested_at TIMESTAMP NOT NULL,
@@ -46,9 +57,45 @@ DDL = (
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the store's tables where they are missing."""
+    """Create the store's tables where they are missing, moving an old ``ticks`` table to tick_series/tick_rows."""
+    # The layout is recognised by what ``ticks`` is (a table before the series split, a view since):
+    # the store has no version number, and this check is one catalog lookup per write.
+    (kind,) = con.execute(
+        """SELECT any_value(table_type) FROM information_schema.tables
+            WHERE table_catalog = current_database() AND table_schema = 'main' AND table_name = 'ticks'"""
+    ).fetchall()[0]
+    if kind == "BASE TABLE":
+        _split_tick_table(con)
     for statement in DDL:
         con.execute(statement)
+
+
+def _split_tick_table(con: duckdb.DuckDBPyConnection) -> None:
+    """Move the rows of an old ``ticks`` table (labels on every row) to tick_series/tick_rows, in one transaction."""
+    con.begin()
+    try:
+        (series,) = con.execute("SELECT count(*) FROM (SELECT DISTINCT symbol, source FROM ticks)").fetchall()[0]
+        if series > MAX_TICK_SERIES:
+            raise ValueError(f"ticks table holds {series} (symbol, source) series; at most {MAX_TICK_SERIES} fit")
+        con.execute(TICK_SERIES_DDL)
+        con.execute(TICK_ROWS_DDL)
+        con.execute(
+            """INSERT INTO tick_series
+               SELECT CAST(row_number() OVER (ORDER BY symbol, source) AS SMALLINT), symbol, source
+                 FROM (SELECT DISTINCT symbol, source FROM ticks)"""
+        )
+        con.execute(
+            """INSERT INTO tick_rows
+               SELECT s.series, t.ts, t.seq, t.bid, t.ask, t.bid_volume, t.ask_volume, t.ingested_at
+                 FROM ticks t JOIN tick_series s ON s.symbol = t.symbol AND s.source = t.source
+                ORDER BY s.series, t.ts, t.seq"""
+        )
+        con.execute("DROP TABLE ticks")
+        con.execute(TICKS_VIEW)
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
 
 
 def utc_param(value: datetime, name: str) -> datetime:

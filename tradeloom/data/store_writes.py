@@ -1,7 +1,7 @@
 """The market store's write path: a batch staged as Arrow, then upserted by anti-join.
 
-Rows are matched on their key (bars: symbol, timeframe, ts, source; ticks: symbol, ts,
-seq, source). A row whose values differ is updated (and counted as updated); a row with
+Rows are matched on their key (bars: symbol, timeframe, ts, source; ticks: the series id of
+(symbol, source) in tick_series, ts, seq). A row whose values differ is updated (and counted as updated); a row with
 no match is inserted; an identical row is left alone, so ingesting twice changes nothing.
 """
 
@@ -16,7 +16,14 @@ import pandas as pd
 import pyarrow as pa
 
 from tradeloom.data.frames import Batch
-from tradeloom.data.store_schema import ACTION_VALUES, BAR_VALUES, TICK_VALUES, frame_ts_ns, ns_to_stored
+from tradeloom.data.store_schema import (
+    ACTION_VALUES,
+    BAR_VALUES,
+    MAX_TICK_SERIES,
+    TICK_VALUES,
+    frame_ts_ns,
+    ns_to_stored,
+)
 
 
 # -- staging a batch ---------------------------------------------------------------------
@@ -102,10 +109,14 @@ def upsert_rows(
     if incoming.num_rows == 0:
         return 0, 0
     ticks = batch.is_ticks
-    table, values = ("ticks", TICK_VALUES) if ticks else ("bars", BAR_VALUES)
-    key_cols = ("ts", "seq") if ticks else ("ts",)
-    series_sql = "t.symbol = ? AND t.source = ?" + ("" if ticks else " AND t.timeframe = ?")
-    series = [batch.symbol, batch.source] + ([] if ticks else [batch.timeframe])
+    if ticks:
+        table, values, key_cols = "tick_rows", TICK_VALUES, ("ts", "seq")
+        label_cols, series_sql = "series", "t.series = ?"
+        series: list[Any] = [tick_series_id(con, batch.symbol, batch.source)]
+    else:
+        table, values, key_cols = "bars", BAR_VALUES, ("ts",)
+        label_cols, series_sql = "symbol, source, timeframe", "t.symbol = ? AND t.source = ? AND t.timeframe = ?"
+        series = [batch.symbol, batch.source, batch.timeframe]
     lo, hi = incoming.column("ts")[0].as_py(), incoming.column("ts")[-1].as_py()
     con.register("incoming", incoming)
     try:
@@ -122,11 +133,8 @@ def upsert_rows(
                     WHERE {series_sql} AND t.ts BETWEEN ? AND ? AND {key_match} AND ({changed})""",
                 [at, *series, lo, hi],
             ).fetchall()[0]
-        label_cols = "symbol, source" + ("" if ticks else ", timeframe")
         insert_cols = f"{label_cols}, {', '.join(key_cols)}, {', '.join(values)}, ingested_at"
-        select = f"?, ?{'' if ticks else ', ?'}, {', '.join(f'i.{k}' for k in key_cols)}, " + ", ".join(
-            f"i.{v}" for v in values
-        )
+        select = ", ".join(["?"] * len(series) + [f"i.{k}" for k in (*key_cols, *values)])
         anti = ""
         params: list[Any] = [*series, at]
         if existing:
@@ -139,6 +147,18 @@ def upsert_rows(
     finally:
         con.unregister("incoming")
     return int(added), int(updated)
+
+
+def tick_series_id(con: duckdb.DuckDBPyConnection, symbol: str, source: str) -> int:
+    """The id of the (symbol, source) tick series, created (in the caller's transaction) if new."""
+    found = con.execute("SELECT series FROM tick_series WHERE symbol = ? AND source = ?", [symbol, source]).fetchall()
+    if found:
+        return int(found[0][0])
+    (next_id,) = con.execute("SELECT coalesce(max(series), 0) + 1 FROM tick_series").fetchall()[0]
+    if next_id > MAX_TICK_SERIES:
+        raise ValueError(f"tick_series is full ({MAX_TICK_SERIES} series); cannot add {symbol}/{source}")
+    con.execute("INSERT INTO tick_series VALUES (?, ?, ?)", [next_id, symbol, source])
+    return int(next_id)
 
 
 def upsert_actions(
