@@ -66,8 +66,9 @@ def stage_rows(batch: Batch) -> tuple[pa.Table, int | None]:
             raise ValueError(f"bar batch {batch.symbol}/{batch.timeframe} repeats {int(dup.sum())} ts, first {first}")
     for name in values:
         column = frame[name].to_numpy(dtype="float64", na_value=np.nan)
-        # from_pandas: a NaN (no value) is stored as SQL NULL
-        columns[name] = pa.array(column if order is None else column[order], from_pandas=True)
+        column = column if order is None else column[order]
+        # from_pandas: a NaN (no value) is stored as SQL NULL; without NaN the array is shared, no mask built
+        columns[name] = pa.array(column, from_pandas=bool(np.isnan(column).any()))
     last_ns = int(ts_ns[-1]) if len(ts_ns) else None
     return pa.table(columns), last_ns
 
