@@ -10,32 +10,25 @@ from decimal import Decimal as D
 
 import numpy as np
 
-from tradeloom.trading.backtest import BacktestResult, run_backtest
+from tradeloom.trading.backtest import BacktestResult
 from tradeloom.trading.clock import BacktestClock
-from tradeloom.trading.instrument import Instrument, InstrumentKind
 from tradeloom.trading.events import Fill
 from tradeloom.trading.orders import Liquidity, Purpose, Side
 from tradeloom.trading.policy import EntryPlan, EntryRequest, PositionState
-from tradeloom.trading.risk.assembly import ReplayBarWindow, RiskSide, risk_side
-from tradeloom.trading.risk.conditional_exit import ConditionalExitConfig
-from tradeloom.trading.risk.config import RiskConfig
-from tradeloom.trading.risk.dynamic_stop import DynamicStopConfig
+from tradeloom.trading.risk.assembly import RiskSide
 from tradeloom.trading.risk.execution.surge import SurgeConfig, detect_surge
 from tradeloom.trading.risk.gate import GateConfig
 from tradeloom.trading.risk.protection_policy import BarArrays, ProtectionPolicy, SkippedEntry
 from tradeloom.trading.risk.sizing import SizingConfig
-from tradeloom.trading.simulated import VenueConfig
 from tradeloom.trading.strategies.base import Bars
-from tests.trading.engine_support import Scripted
+from tests.trading.risk.scripted_risk_run import BASE, INSTRUMENT, run_scripted_long
 
-INSTRUMENT = Instrument("XYZUSD", InstrumentKind.SPOT, "XYZ", "USD", D("0.01"), D(1))
 DAY = 86_400 * 10**9
 SECOND = 10**9
 T0 = 19_000 * DAY + 10 * 3600 * SECOND  # 10:00 UTC on some day
 # 51 quiet bars at 100 on volume 1,000, then five bars rising to 110 on volume 5,000: +10% from the surge start 100
 CLOSES = [100.0] * 51 + [102.0, 104.0, 106.0, 108.0, 110.0]
 VOLUMES = [1000.0] * 51 + [5000.0] * 5
-BASE = RiskConfig(conditional_exit=ConditionalExitConfig(enabled=False), dynamic_stop=DynamicStopConfig(enabled=False))
 
 
 class SurgingBars:
@@ -183,14 +176,8 @@ def _surge_bars() -> tuple[Bars, int]:
 
 def _run(max_chase_pct: D, gate: GateConfig | None = None) -> tuple[BacktestResult, RiskSide]:
     bars, at = _surge_bars()
-    clock = BacktestClock(int(bars.ts[0]))
     config = replace(BASE, surge=SurgeConfig(max_chase_pct=max_chase_pct), gate=gate or GateConfig())
-    side = risk_side(config, D(2), clock, bars=ReplayBarWindow("XYZUSD", bars, clock), fixed_quantity=D(3))
-    entry = [0] * len(bars)
-    entry[at] = 1
-    result = run_backtest(Scripted(entry), bars, INSTRUMENT, VenueConfig(), side.policy, D(100_000), clock,
-                          gate=side.gate, planner=side.planner)
-    return result, side
+    return run_scripted_long(bars, config, at)
 
 
 def test_a_refused_chase_through_the_engine_leaves_no_order() -> None:

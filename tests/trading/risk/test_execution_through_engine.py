@@ -8,15 +8,12 @@ from decimal import Decimal as D
 import numpy as np
 
 from tests.trading.engine_support import Scripted
+from tests.trading.risk.scripted_risk_run import BASE, INSTRUMENT, run_scripted_long
 from tradeloom.trading.backtest import BacktestResult, run_backtest
 from tradeloom.trading.clock import BacktestClock
-from tradeloom.trading.instrument import Instrument, InstrumentKind
+from tradeloom.trading.engine import Engine
 from tradeloom.trading.orders import OrderType, Purpose
 from tradeloom.trading.risk.assembly import ReplayBarWindow, RiskSide, risk_side
-from tradeloom.trading.risk.conditional_exit import ConditionalExitConfig
-from tradeloom.trading.risk.config import RiskConfig
-from tradeloom.trading.risk.dynamic_stop import DynamicStopConfig
-from tradeloom.trading.engine import Engine
 from tradeloom.trading.risk.execution.method import ExecutionConfig
 from tradeloom.trading.risk.execution.orderbook import BookLevel, OrderBook
 from tradeloom.trading.risk.execution.slippage import MarketOnExcess, SlippageTolerance
@@ -24,10 +21,8 @@ from tradeloom.trading.risk.gate import GateConfig
 from tradeloom.trading.simulated import SimulatedVenue, VenueConfig
 from tradeloom.trading.strategies.base import Bars
 
-INSTRUMENT = Instrument("XYZUSD", InstrumentKind.SPOT, "XYZ", "USD", D("0.01"), D(1))
 MINUTE = 60 * 10**9
 T0 = 19_000 * 86_400 * 10**9 + 10 * 3600 * 10**9
-BASE = RiskConfig(conditional_exit=ConditionalExitConfig(enabled=False), dynamic_stop=DynamicStopConfig(enabled=False))
 SIGNAL_BAR = 10
 
 
@@ -46,14 +41,7 @@ def _gap_up_bars() -> Bars:
 
 
 def _run(bars: Bars, execution: ExecutionConfig, gate: GateConfig | None = None) -> tuple[BacktestResult, RiskSide]:
-    clock = BacktestClock(int(bars.ts[0]))
-    config = replace(BASE, execution=execution, gate=gate or GateConfig())
-    side = risk_side(config, D(2), clock, bars=ReplayBarWindow("XYZUSD", bars, clock), fixed_quantity=D(3))
-    entry = [0] * len(bars)
-    entry[SIGNAL_BAR] = 1
-    result = run_backtest(Scripted(entry), bars, INSTRUMENT, VenueConfig(), side.policy, D(100_000), clock,
-                          gate=side.gate, planner=side.planner)
-    return result, side
+    return run_scripted_long(bars, replace(BASE, execution=execution, gate=gate or GateConfig()), SIGNAL_BAR)
 
 
 def test_on_bars_an_entry_goes_at_market_with_the_reason_and_a_gap_beyond_tolerance_is_flagged() -> None:
