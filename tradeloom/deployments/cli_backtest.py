@@ -41,7 +41,7 @@ class PolicyChoice(str, Enum):
     protection = "protection"
 
 
-class MethodChoice(str, Enum):
+class SearchMethod(str, Enum):
     """Search method."""
 
     grid = "grid"
@@ -127,7 +127,7 @@ def _show_optimise(out: dict) -> None:
 def optimise(
     strategy: str = STRATEGY, symbol: str = SYMBOL, timeframe: str = TIMEFRAME, start: Optional[str] = START,
     end: Optional[str] = END, data: Optional[str] = DATA,
-    method: MethodChoice = typer.Option(MethodChoice.genetic, "--method", help="grid or genetic."),
+    method: SearchMethod = typer.Option(SearchMethod.genetic, "--method", help="grid or genetic."),
     grid: Optional[list[str]] = typer.Option(None, "--grid", help="NAME=V1,V2 or NAME=START:STOP:STEP (grid); repeatable."),
     range_: Optional[list[str]] = typer.Option(None, "--range", help="NAME=LOW:HIGH search range (genetic); repeatable."),
     param: Optional[list[str]] = typer.Option(None, "--param", help="NAME=VALUE held fixed; repeatable."),
@@ -150,7 +150,7 @@ def optimise(
     params, first, last = parse_params(param), parse_moment(start, "--start"), parse_moment(end, "--end")
     if metric not in FITNESS_METRICS:
         raise typer.BadParameter(f"{metric!r} is not one of {', '.join(FITNESS_METRICS)}", param_hint="--metric")
-    if method is MethodChoice.grid and not grid:
+    if method is SearchMethod.grid and not grid:
         raise typer.BadParameter("a grid search needs at least one --grid NAME=V1,V2", param_hint="--grid")
     if save_as is not None:
         try:
