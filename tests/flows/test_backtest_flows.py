@@ -129,5 +129,9 @@ def test_the_main_jobs_baseline_backtest_shows_each_protection_rule_on_the_sampl
     assert summary["entries_skipped_by_reason"] == {}
     # every entry (19) and market exit (5 signal, 2 conditional) planned; no book on bars, so all at market
     assert summary["execution"] == {"methods": {"market": 26}, "fills_beyond_slippage_tolerance": 0, "flagged_fills": []}
+    with SqlLedger(default_ledger_url(home)) as ledger:  # order methods, flagged fills and skipped entries recorded
+        run = ledger.backtest_run(summary["run_id"])
+    assert run is not None and run.metrics["execution"] == summary["execution"]
+    assert run.metrics["entries_skipped_by_reason"] == {}
     var = summary["value_at_risk"]  # 24 UTC days with bars (20 weekdays, 4 Sunday evenings): enough for a VaR
     assert var["daily_returns"] == 24 and var["historical_99"] is not None and var["parametric_99"] is not None

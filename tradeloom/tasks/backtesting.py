@@ -126,6 +126,10 @@ class BacktestOutcome:
         result = self.run.result
         return equity_var(result.ts, result.equity, result.starting_cash, result.final_equity)
 
+    def entries_skipped(self) -> dict[str, int]:
+        """Entries the risk side did not make, counted by reason (protection only)."""
+        return self.run.risk.policy.entries_skipped_by_reason() if self.run.risk else {}
+
     def execution(self) -> dict[str, Any]:
         """How orders were sent (method counts) and the fills beyond SLIPPAGE_TOLERANCE (protection only)."""
         if self.run.risk is None:
@@ -149,7 +153,7 @@ class BacktestOutcome:
             "exits_by_reason": self.run.exits_by_reason(self.recipe.exit_kinds()),
             "exit_reasons": dict(sorted(result.exits_by_reason.items())),
             "value_at_risk": self.value_at_risk.as_dict(),
-            "entries_skipped_by_reason": self.run.risk.policy.entries_skipped_by_reason() if self.run.risk else {},
+            "entries_skipped_by_reason": self.entries_skipped(),
             "execution": self.execution(),
             "trade_list": [
                 {"side": t.side.value, "quantity": str(t.quantity), "entry_at": from_ns(t.entry_ts).isoformat(),
@@ -195,7 +199,8 @@ def ledger_record(outcome: BacktestOutcome, created_at: datetime, version: str) 
     result = outcome.run.result
     parameters = {"strategy_params": outcome.params, "base_strategy": outcome.base, **outcome.recipe.parameters()}
     metrics = {**outcome.run.metrics.as_dict(), "exits_by_reason": outcome.run.exits_by_reason(outcome.recipe.exit_kinds()),
-               "value_at_risk": outcome.value_at_risk.as_dict()}
+               "value_at_risk": outcome.value_at_risk.as_dict(), "execution": outcome.execution(),
+               "entries_skipped_by_reason": outcome.entries_skipped()}
     trades = tuple(
         BacktestTrade(t.symbol, t.side, t.quantity, from_ns(t.entry_ts), t.entry_price, from_ns(t.exit_ts), t.exit_price,
                       t.pnl, t.fees, t.exit_reason)
