@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from tradeloom.data.frames import Batch, RawPayload, actions_frame, bars_frame, ticks_frame
-from tradeloom.data.store import MarketStore
+from tradeloom.data.store import MarketStore, StoreWrite
 
 UTC = timezone.utc
 T0 = datetime(2019, 2, 4, tzinfo=UTC)
@@ -125,6 +125,42 @@ def test_provisional_rows_are_stored_without_moving_the_watermark(store: MarketS
     final = store.write_batch(bar_batch(3, start=T0 + timedelta(hours=2), close=1.14), AT)
     assert (final.rows_added, final.rows_updated, final.watermark_after) == (0, 3, T0 + timedelta(hours=2, minutes=2))
     assert store.bars("EURUSD", "1m")["close"].tolist() == [1.1, 1.1, 1.14, 1.14, 1.14]
+
+
+def test_ticks_and_their_provisional_bars_are_written_in_one_transaction(store: MarketStore) -> None:
+    ticks = tick_batch([0, 30_000, 61_000])
+    bars = bar_batch(2)
+
+    results = store.write_batches([StoreWrite(ticks), StoreWrite(bars, advance_watermark=False)], AT)
+
+    assert [(r.rows_added, r.watermark_before, r.watermark_after) for r in results] == [
+        (3, None, datetime(1970, 1, 1, 0, 1, 1, tzinfo=UTC)), (2, None, None)]
+    assert len(store.ticks("EURUSD")) == 3 and len(store.bars("EURUSD", "1m")) == 2
+    assert store.watermark("dukascopy", "EURUSD", "1m") is None
+
+
+def test_a_write_that_fails_inside_the_transaction_leaves_none_of_the_batches(store: MarketStore) -> None:
+    store.write_batch(bar_batch(1), AT)  # creates the file and its tables
+    con = duckdb.connect(str(store.path))
+    con.execute("INSERT INTO tick_series SELECT CAST(i AS SMALLINT), 'X' || i, 'filler' FROM range(1, 32768) t(i)")
+    con.close()
+
+    with pytest.raises(ValueError, match="tick_series is full"):
+        # The bars are upserted first; the ticks' new series then cannot be created.
+        store.write_batches([StoreWrite(bar_batch(3, start=T0 + timedelta(hours=1))), StoreWrite(tick_batch([0]))], AT)
+
+    assert len(store.bars("EURUSD", "1m")) == 1
+    assert store.watermark("dukascopy", "EURUSD", "1m") == T0
+
+
+def test_a_bad_batch_among_several_is_refused_before_the_store_is_touched(store: MarketStore) -> None:
+    naive = bar_batch(2)
+    naive.frame["ts"] = naive.frame["ts"].dt.tz_localize(None)
+
+    with pytest.raises(ValueError, match="tz-aware"):
+        store.write_batches([StoreWrite(bar_batch(3)), StoreWrite(naive)], AT)
+
+    assert not store.path.exists()
 
 
 def test_empty_batch_writes_nothing_and_keeps_the_watermark(store: MarketStore) -> None:

@@ -83,6 +83,14 @@ class WriteResult:
 
 
 @dataclass(frozen=True)
+class StoreWrite:
+    """One batch to write, and whether it moves its watermark (provisional rows do not)."""
+
+    batch: Batch
+    advance_watermark: bool = True
+
+
+@dataclass(frozen=True)
 class QuarantineRecord:
     """A batch rejected whole, why, and where its payloads and frame were kept."""
 
@@ -184,34 +192,28 @@ class MarketStore:
         With ``advance_watermark`` False the watermark stays where it is: provisional rows (1m bars
         aggregated from the open day's ticks) do not make the next run skip the vendor's own file.
         """
+        return self.write_batches([StoreWrite(batch, advance_watermark)], ingested_at)[0]
+
+    def write_batches(self, writes: Sequence[StoreWrite], ingested_at: datetime) -> list[WriteResult]:
+        """Every write of ``writes`` in order, in one transaction: all of them are stored or none is."""
         at = utc_param(ingested_at, "ingested_at")
-        if not batch.is_ticks:
-            timeframe_ns(batch.timeframe)
-        incoming, last_ns = stage_rows(batch)
-        actions = stage_actions(batch)
+        staged = []
+        for write in writes:  # every batch is checked before the file is opened
+            if not write.batch.is_ticks:
+                timeframe_ns(write.batch.timeframe)
+            staged.append((write, *stage_rows(write.batch), stage_actions(write.batch)))
+        if not staged:
+            return []
         with self._connection(write=True) as con:
             assert con is not None
             con.begin()
             try:
-                before = read_watermark(con, batch.source, batch.symbol, batch.timeframe)
-                added, updated = upsert_rows(con, batch, incoming, at)
-                actions_added, actions_updated = upsert_actions(con, batch, actions, at)
-                after = before
-                if last_ns is not None and advance_watermark:
-                    last = pd.Timestamp(int(last_ns), tz="UTC").floor("us").to_pydatetime()
-                    if before is None or last > before:
-                        con.execute(
-                            """INSERT INTO watermarks VALUES (?, ?, ?, ?, ?)
-                               ON CONFLICT (source, symbol, timeframe)
-                               DO UPDATE SET last_ts = excluded.last_ts, updated_at = excluded.updated_at""",
-                            [batch.source, batch.symbol, batch.timeframe, utc_param(last, "last_ts"), at],
-                        )
-                        after = last
+                results = [_apply(con, write, rows, last_ns, actions, at) for write, rows, last_ns, actions in staged]
                 con.commit()
             except BaseException:
                 con.rollback()
                 raise
-        return WriteResult(added, updated, before, after, actions_added, actions_updated)
+        return results
 
     def quarantine(
         self, batch: Batch, reason: str, failed_checks: list[dict], quarantined_at: datetime
@@ -293,6 +295,27 @@ class MarketStore:
         return [
             QuarantineRecord(**{**row, "payload_dir": self.path.parent / row["payload_dir"]}) for row in rows
         ]
+
+
+def _apply(con: duckdb.DuckDBPyConnection, write: StoreWrite, rows: pa.Table, last_ns: int | None,
+           actions: pa.Table | None, at: datetime) -> WriteResult:
+    """One staged batch upserted, and its watermark moved (unless provisional), in the caller's transaction."""
+    batch = write.batch
+    before = read_watermark(con, batch.source, batch.symbol, batch.timeframe)
+    added, updated = upsert_rows(con, batch, rows, at)
+    actions_added, actions_updated = upsert_actions(con, batch, actions, at)
+    after = before
+    if last_ns is not None and write.advance_watermark:
+        last = pd.Timestamp(int(last_ns), tz="UTC").floor("us").to_pydatetime()
+        if before is None or last > before:
+            con.execute(
+                """INSERT INTO watermarks VALUES (?, ?, ?, ?, ?)
+                   ON CONFLICT (source, symbol, timeframe)
+                   DO UPDATE SET last_ts = excluded.last_ts, updated_at = excluded.updated_at""",
+                [batch.source, batch.symbol, batch.timeframe, utc_param(last, "last_ts"), at],
+            )
+            after = last
+    return WriteResult(added, updated, before, after, actions_added, actions_updated)
 
 
 # -- quarantine payloads -----------------------------------------------------------------

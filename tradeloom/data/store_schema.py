@@ -56,18 +56,28 @@ DDL = (
 )
 
 
+# The name each DDL statement creates, so a write runs only the statements whose object is missing.
+_CREATES = tuple(statement.split(" EXISTS ", 1)[1].split(None, 1)[0] for statement in DDL)
+
+
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create the store's tables where they are missing, moving an old ``ticks`` table to tick_series/tick_rows."""
+    # One catalog query per write (~1 ms) instead of seven statements: this runs on every write.
     # The layout is recognised by what ``ticks`` is (a table before the series split, a view since):
-    # the store has no version number, and this check is one catalog lookup per write.
-    (kind,) = con.execute(
-        """SELECT any_value(table_type) FROM information_schema.tables
-            WHERE table_catalog = current_database() AND table_schema = 'main' AND table_name = 'ticks'"""
-    ).fetchall()[0]
-    if kind == "BASE TABLE":
+    # the store has no version number.
+    present = dict(con.execute(
+        """SELECT table_name, 'table' FROM duckdb_tables()
+            WHERE database_name = current_database() AND schema_name = 'main'
+           UNION ALL
+           SELECT view_name, 'view' FROM duckdb_views()
+            WHERE database_name = current_database() AND schema_name = 'main' AND NOT internal"""
+    ).fetchall())
+    if present.get("ticks") == "table":
         _split_tick_table(con)
-    for statement in DDL:
-        con.execute(statement)
+        present.update(tick_series="table", tick_rows="table", ticks="view")
+    for name, statement in zip(_CREATES, DDL):
+        if name not in present:
+            con.execute(statement)
 
 
 def _split_tick_table(con: duckdb.DuckDBPyConnection) -> None:

@@ -155,7 +155,7 @@ def tick_series_id(con: duckdb.DuckDBPyConnection, symbol: str, source: str) -> 
     found = con.execute("SELECT series FROM tick_series WHERE symbol = ? AND source = ?", [symbol, source]).fetchall()
     if found:
         return int(found[0][0])
-    (next_id,) = con.execute("SELECT coalesce(max(series), 0) + 1 FROM tick_series").fetchall()[0]
+    (next_id,) = con.execute("SELECT CAST(coalesce(max(series), 0) AS INTEGER) + 1 FROM tick_series").fetchall()[0]
     if next_id > MAX_TICK_SERIES:
         raise ValueError(f"tick_series is full ({MAX_TICK_SERIES} series); cannot add {symbol}/{source}")
     con.execute("INSERT INTO tick_series VALUES (?, ?, ?)", [next_id, symbol, source])
