@@ -9,6 +9,7 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pandas as pd
 
@@ -91,3 +92,7 @@ def test_ticks_of_the_open_utc_day_also_become_provisional_1m_bars(home: Path, f
     # Provisional: the 1m watermark stays put, so the candle run still fetches the vendor's file for today.
     assert market.watermark("dukascopy", "EURUSD", "1m") is None
     assert market.watermark("dukascopy", "EURUSD", "tick") is not None
+    # Aggregated on the task runner, then stored with the ticks in one write (one transaction, one time stamp).
+    with duckdb.connect(str(home / "market.duckdb"), read_only=True) as con:
+        stamps = con.execute("SELECT DISTINCT ingested_at FROM ticks UNION SELECT DISTINCT ingested_at FROM bars").fetchall()
+    assert len(stamps) == 1

@@ -7,6 +7,7 @@ quarantined or failed anything ends Failed, naming what broke.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Literal
 
@@ -21,6 +22,7 @@ from tradeloom.data.frames import Batch
 from tradeloom.data.priority import sources_for
 from tradeloom.data.quality import ValidationReport
 from tradeloom.data.ranges import chunk_range
+from tradeloom.data.store import StoreWrite
 from tradeloom.errors import PermanentError, TradeloomError
 from tradeloom.flows.ingest_report import IngestSummary, UnitOutcome
 from tradeloom.flows.progress import UnitProgress
@@ -45,45 +47,75 @@ def _utc(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
 
 
-def _ingest_unit(source: str, symbol: str, timeframe: str, start: datetime, end: datetime,
-                 fetched: PrefectFuture[Batch], checked: PrefectFuture[ValidationReport], platform: PlatformSettings,
-                 market: MarketDataSettings, now: datetime) -> list[UnitOutcome]:
-    """Store or quarantine one fetched and validated unit; any failure is recorded, never lost.
+@dataclass(frozen=True)
+class UnitFutures:
+    """What the task runner is preparing for one unit: its fetch and validation, and, for ticks of the open
+    UTC day, the provisional bars aggregated from them (``since`` their first minute) and their validation."""
 
-    Ticks of the still-open UTC day (the vendor has no candle file for it yet) are also
-    aggregated into provisional 1m bars, so today's bars exist; the vendor's file replaces them.
+    fetched: PrefectFuture[Batch]
+    checked: PrefectFuture[ValidationReport]
+    since: datetime | None = None
+    aggregated: PrefectFuture[Batch] | None = None
+    aggregated_checked: PrefectFuture[ValidationReport] | None = None
+
+
+def _provisional_since(source: str, timeframe: str, start: datetime, end: datetime, now: datetime) -> datetime | None:
+    """The first minute of provisional bars a tick unit reaching into the open UTC day gets (None: no bars).
+
+    The vendor has no candle file for the open day yet, so its bars come from its ticks; the vendor's
+    file replaces them later. From the first whole minute: the minute holding ``start`` (the
+    watermark) was built by the last run.
     """
+    open_day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    if source != "dukascopy" or timeframe != "tick" or end <= open_day:
+        return None
+    return max(open_day, _ceil_minute(start))
+
+
+def _ingest_unit(source: str, symbol: str, timeframe: str, start: datetime, end: datetime, futures: UnitFutures,
+                 platform: PlatformSettings, market: MarketDataSettings) -> list[UnitOutcome]:
+    """Store or quarantine one fetched and validated unit (with its provisional bars, in the same
+    transaction); any failure is recorded, never lost."""
     outcome = UnitOutcome(source, symbol, timeframe, start, end, status="empty")
     try:
-        batch = fetched.result()  # a failed fetch raises here, before its validation is asked for
-        if not _check_and_store(batch, outcome, platform, market, advance_watermark=True, report=checked.result()):
+        batch = futures.fetched.result()  # a failed fetch raises here, before its validation is asked for
+        if not _screen(batch, futures.checked.result(), outcome, platform, market):
             return [outcome]
     # Vendor errors, a spent rate limit (TimeoutError) or bad input (ValueError) fail this unit
     # only: the run goes on with the others and ends Failed, naming each one.
     except (TradeloomError, TimeoutError, ValueError) as error:
         outcome.status, outcome.message = "failed", f"{type(error).__name__}: {error}"
         return [outcome]
-    open_day = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    if source != "dukascopy" or timeframe != "tick" or end <= open_day:
-        return [outcome]
-    # From the first whole minute: the minute holding ``start`` (the watermark) was built by the last run.
-    since = max(open_day, _ceil_minute(start))
-    bars = UnitOutcome(source, symbol, PROVISIONAL_TIMEFRAME, since, end, status="empty",
-                       message="provisional, from ticks of the open UTC day")
+    writes, outcomes = [(StoreWrite(batch), outcome)], [outcome]
+    if futures.since is not None:
+        assert futures.aggregated is not None and futures.aggregated_checked is not None
+        bars = UnitOutcome(source, symbol, PROVISIONAL_TIMEFRAME, futures.since, end, status="empty",
+                           message="provisional, from ticks of the open UTC day")
+        outcomes.append(bars)
+        try:
+            aggregated = futures.aggregated.result()
+            if _screen(aggregated, futures.aggregated_checked.result(), bars, platform, market):
+                writes.append((StoreWrite(aggregated, advance_watermark=False), bars))
+        except (TradeloomError, TimeoutError, ValueError) as error:
+            bars.status, bars.message = "failed", f"{type(error).__name__}: {error}"
     try:
-        aggregated = aggregate_ticks(batch, PROVISIONAL_TIMEFRAME, market.dukascopy_price_side, since)
-        _check_and_store(aggregated, bars, platform, market, advance_watermark=False)
+        results = store([write for write, _ in writes], platform.market_store_path, market.store_lock_timeout_seconds)
     except (TradeloomError, TimeoutError, ValueError) as error:
-        bars.status, bars.message = "failed", f"{type(error).__name__}: {error}"
-    return [outcome, bars]
+        for _, written in writes:
+            written.status, written.message = "failed", f"{type(error).__name__}: {error}"
+        return outcomes
+    for (_, written), result in zip(writes, results):
+        written.status = "stored"
+        written.rows_added, written.rows_updated = result.rows_added, result.rows_updated
+        written.watermark_before, written.watermark_after = result.watermark_before, result.watermark_after
+    return outcomes
 
 
-def _check_and_store(batch: Batch, outcome: UnitOutcome, platform: PlatformSettings, market: MarketDataSettings,
-                     advance_watermark: bool, report: ValidationReport | None = None) -> bool:
-    """Validate ``batch`` (unless its ``report`` is given), then quarantine or store it, recording what happened
-    in ``outcome``; True when stored."""
+def _screen(batch: Batch, report: ValidationReport, outcome: UnitOutcome, platform: PlatformSettings,
+            market: MarketDataSettings) -> bool:
+    """Quarantine ``batch`` if its validation ``report`` failed, recording what happened in ``outcome``;
+    True when the batch has rows to store."""
     source, symbol, timeframe = outcome.source, outcome.symbol, outcome.timeframe
-    report = validate(batch) if report is None else report
     outcome.warnings = list(report.warnings)
     if not report.success:
         record = quarantine(batch, report, platform.market_store_path, market.store_lock_timeout_seconds)
@@ -95,13 +127,7 @@ def _check_and_store(batch: Batch, outcome: UnitOutcome, platform: PlatformSetti
             payload={"batch_id": record.batch_id, "reason": report.summary(), "rows": report.rows},
         )
         return False
-    if report.rows == 0:
-        return False
-    result = store(batch, platform.market_store_path, market.store_lock_timeout_seconds, advance_watermark)
-    outcome.status = "stored"
-    outcome.rows_added, outcome.rows_updated = result.rows_added, result.rows_updated
-    outcome.watermark_before, outcome.watermark_after = result.watermark_before, result.watermark_after
-    return True
+    return report.rows > 0
 
 
 def _ceil_minute(moment: datetime) -> datetime:
@@ -112,8 +138,8 @@ def _ceil_minute(moment: datetime) -> datetime:
 def _ingest_units(source: str, work: list[tuple[str, str, datetime, datetime]], endpoints: SourceEndpoints,
                   platform: PlatformSettings, market: MarketDataSettings, api_key: SecretStr | None,
                   progress: UnitProgress, now: datetime) -> list[UnitOutcome]:
-    """Every unit of ``work`` in order, fetching and validating the next one on the flow's task runner while
-    this one is stored.
+    """Every unit of ``work`` in order, fetching and validating the next one (and aggregating its provisional
+    bars) on the flow's task runner while this one is stored.
 
     Downloads, lzma and DuckDB release the GIL, so fetching the next unit overlaps storing this one
     (and its validation, a Great Expectations run, no longer waits in line on this thread); at most
@@ -122,16 +148,20 @@ def _ingest_units(source: str, work: list[tuple[str, str, datetime, datetime]], 
     fetch = FETCHERS[source]
     credentials = {"api_key": api_key} if source == "alphavantage" else {}
 
-    def submit(unit: tuple[str, str, datetime, datetime]) -> tuple[PrefectFuture[Batch], PrefectFuture[ValidationReport]]:
+    def submit(unit: tuple[str, str, datetime, datetime]) -> UnitFutures:
         fetched = fetch.submit(*unit, endpoints, **credentials)
-        return fetched, validate.submit(fetched)
+        since = _provisional_since(source, *unit[1:], now)
+        if since is None:
+            return UnitFutures(fetched, validate.submit(fetched))
+        aggregated = aggregate_ticks.submit(fetched, PROVISIONAL_TIMEFRAME, market.dukascopy_price_side, since)
+        return UnitFutures(fetched, validate.submit(fetched), since, aggregated, validate.submit(aggregated))
 
     outcomes: list[UnitOutcome] = []
     upcoming = submit(work[0]) if work else None
     for number, unit in enumerate(work):
         current, upcoming = upcoming, (submit(work[number + 1]) if number + 1 < len(work) else None)
         assert current is not None
-        outcomes.extend(_ingest_unit(source, *unit, *current, platform, market, now))
+        outcomes.extend(_ingest_unit(source, *unit, current, platform, market))
         progress.advance()
     return outcomes
 

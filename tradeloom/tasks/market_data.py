@@ -13,7 +13,7 @@ from prefect.tasks import exponential_backoff
 from tradeloom.data.aggregation import bars_from_tick_frame
 from tradeloom.data.frames import Batch
 from tradeloom.data.quality import ValidationReport, validate_batch
-from tradeloom.data.store import MarketStore, QuarantineRecord, WriteResult
+from tradeloom.data.store import MarketStore, QuarantineRecord, StoreWrite, WriteResult
 from tradeloom.errors import is_retryable
 from tradeloom.tasks.limits import (
     ALPHAVANTAGE_PER_DAY,
@@ -86,11 +86,9 @@ def aggregate_ticks(ticks: Batch, timeframe: str, side: str, since: datetime) ->
 
 @task(name="store-batch", cache_policy=NO_CACHE, retries=3, retry_delay_seconds=2, retry_condition_fn=retry_transient_only)
 @serialised(MARKET_STORE_WRITER)
-def store(batch: Batch, store_path: Path, lock_timeout: float, advance_watermark: bool = True) -> WriteResult:
-    """Upsert a validated batch into the market store, moving its watermark unless the rows are provisional."""
-    return MarketStore(store_path, lock_timeout=lock_timeout).write_batch(
-        batch, ingested_at=datetime.now(timezone.utc), advance_watermark=advance_watermark
-    )
+def store(writes: list[StoreWrite], store_path: Path, lock_timeout: float) -> list[WriteResult]:
+    """Upsert validated batches into the market store in one transaction (a unit's ticks and its provisional bars)."""
+    return MarketStore(store_path, lock_timeout=lock_timeout).write_batches(writes, ingested_at=datetime.now(timezone.utc))
 
 
 @task(name="quarantine-batch", cache_policy=NO_CACHE, retries=3, retry_delay_seconds=2, retry_condition_fn=retry_transient_only)
