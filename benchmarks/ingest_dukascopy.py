@@ -13,14 +13,15 @@ hour, so a copied file is re-timed by its path. Then, in the same run, it measur
   a) the floor: lzma decompression alone of the same files, ticks/s (one thread, and ``--workers`` threads);
   b) **the path the Dukascopy flow runs** (``flows/ingest.py``, headline): units of
      ``TRADELOOM_DUKASCOPY_TICK_UNIT_DAYS`` UTC days (``chunk_range("tick", tick_days=...)``, default 7),
-     the next unit fetched on a second thread (the flow submits it to its thread task runner) while
-     the current one is stored: ticks stored (``write_batch``), 1m bid bars aggregated from them
-     (the flow's ``aggregate_ticks`` step) and stored without moving the 1m watermark, each write
-     opening and closing the store. The flow aggregates only the open UTC day's ticks (closed
-     days' bars come from the vendor's candle files); here every unit is aggregated, as the issue
-     asks. Not included: Great Expectations validation (measured separately, e) and Prefect's
-     per-task overhead;
-  c) the flow's previous shape, for comparison: one unit per UTC day, fetched then stored in turn;
+     the next unit fetched and its 1m bid bars aggregated on a second thread (the flow submits its
+     fetch and ``aggregate_ticks`` to its thread task runner) while the current one is stored: the
+     unit's ticks and bars in one ``write_batches`` (one transaction; the bars do not move the 1m
+     watermark), each write opening and closing the store. The flow aggregates only the open UTC
+     day's ticks (closed days' bars come from the vendor's candle files); here every unit is
+     aggregated, as the issue asks. Not included: Great Expectations validation (measured
+     separately, e) and Prefect's per-task overhead;
+  c) for comparison, the shape of the flow before units of several days: one unit per UTC day, fetched
+     and aggregated, then stored, in turn (no prefetch);
   d) the month as one batch: fetch, aggregate, store the bars (then the ticks, reported separately);
   e) what the flow's validation of the same units costs (after its first call, which imports Great
      Expectations);
@@ -57,7 +58,7 @@ from tradeloom.data.ranges import chunk_range  # noqa: E402
 from tradeloom.data.sources.dukascopy import DukascopySource  # noqa: E402
 from tradeloom.data.sources.dukascopy.urls import legacy_tick_path, next_period, periods_between  # noqa: E402
 from tradeloom.data.sources.transport import DirectoryFetcher  # noqa: E402
-from tradeloom.data.store import MarketStore  # noqa: E402
+from tradeloom.data.store import MarketStore, StoreWrite  # noqa: E402
 from tradeloom.settings.market import MarketDataSettings  # noqa: E402
 
 TICK_UNIT_DAYS = MarketDataSettings.model_fields["dukascopy_tick_unit_days"].default
@@ -127,45 +128,49 @@ def ingest(root: Path, symbol: str, start: datetime, end: datetime, workers: int
 
 def ingest_as_flow(root: Path, symbol: str, start: datetime, end: datetime, workers: int, store_path: Path,
                    tick_days: int, prefetch: bool) -> dict:
-    """The flow's shape: per unit, store the ticks, aggregate 1m bars, store those; the next unit fetched meanwhile.
+    """The flow's shape: per unit, the ticks and the 1m bars aggregated from them stored in one write; the next
+    unit fetched and aggregated meanwhile (the flow's task runner).
 
-    Seconds per stage are summed on the storing thread; ``decode`` is the time it waited for a fetch.
+    Seconds per stage are summed on the storing thread (``decode`` is the time it waited for the
+    next unit's fetch and aggregation); ``aggregate`` is summed on the fetching thread.
     """
-    stages = dict.fromkeys(("decode", "store_ticks", "aggregate", "store_bars"), 0.0)
+    stages = dict.fromkeys(("decode", "store", "aggregate"), 0.0)
     source = DukascopySource(DirectoryFetcher(root), api="legacy", max_in_flight=workers)
     market = MarketStore(store_path)
     units = chunk_range("tick", start, end, tick_days=tick_days)
     ticks_seen = bars_seen = writes = 0
+
+    def fetch_and_aggregate(unit: tuple[datetime, datetime]) -> tuple[Batch, Batch]:
+        ticks = source.fetch_ticks(symbol, *unit)
+        mark = time.perf_counter()
+        bars = Batch(ticks.source, ticks.symbol, "1m", bars_from_tick_frame(ticks.frame, "1m", "bid", ticks.source))
+        stages["aggregate"] += time.perf_counter() - mark
+        return ticks, bars
+
     began = time.perf_counter()
     with ThreadPoolExecutor(max_workers=1) as runner:
         def fetch(number: int) -> Future:
             future: Future = Future()
             if number < len(units):
                 if prefetch:
-                    return runner.submit(source.fetch_ticks, symbol, *units[number])
-                future.set_result(source.fetch_ticks(symbol, *units[number]))
+                    return runner.submit(fetch_and_aggregate, units[number])
+                future.set_result(fetch_and_aggregate(units[number]))
             return future
 
         upcoming = fetch(0)
         for number in range(len(units)):
             mark = time.perf_counter()
-            ticks = upcoming.result()
+            ticks, bars = upcoming.result()
             stages["decode"] += time.perf_counter() - mark
             upcoming = fetch(number + 1) if prefetch else upcoming
             if len(ticks.frame):  # the flow stores nothing for an empty unit either
                 mark = time.perf_counter()
-                market.write_batch(ticks, ingested_at=datetime.now(timezone.utc))
-                stages["store_ticks"] += time.perf_counter() - mark
-                mark = time.perf_counter()
-                bars = Batch(ticks.source, ticks.symbol, "1m",
-                             bars_from_tick_frame(ticks.frame, "1m", "bid", ticks.source))
-                stages["aggregate"] += time.perf_counter() - mark
-                mark = time.perf_counter()
-                market.write_batch(bars, ingested_at=datetime.now(timezone.utc), advance_watermark=False)
-                stages["store_bars"] += time.perf_counter() - mark
+                market.write_batches([StoreWrite(ticks), StoreWrite(bars, advance_watermark=False)],
+                                     ingested_at=datetime.now(timezone.utc))
+                stages["store"] += time.perf_counter() - mark
                 ticks_seen += len(ticks.frame)
                 bars_seen += len(bars.frame)
-                writes += 2
+                writes += 1
             if not prefetch and number + 1 < len(units):
                 mark = time.perf_counter()
                 upcoming = fetch(number + 1)
@@ -396,7 +401,7 @@ def main() -> None:
           f"(CPU {results['floor_serial_cpu_seconds']} s)")
     print(f"   floor, lzma alone, {args.workers:>2} threads      : {results['floor_threads_ticks_per_s']:>12,} ticks/s")
     for label, row in ((f"b) the flow's path, {TICK_UNIT_DAYS}-day units, prefetch", flow),
-                       ("c) previous flow shape, 1-day units  ", days),
+                       ("c) 1-day units, no prefetch         ", days),
                        ("d) month as one batch, bars only     ", batch)):
         print(f"{label}: {row['ticks_per_s']:>12,} ticks/s, {row['units']} units, {row['store_writes']} store writes "
               f"(seconds: {row['seconds']})")
