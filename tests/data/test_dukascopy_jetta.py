@@ -22,6 +22,11 @@ def utc(*args: int) -> datetime:
     return datetime(*args, tzinfo=timezone.utc)
 
 
+def after_the_fixtures() -> datetime:
+    """A fixed clock after every recorded period (SPECS.md's date): all of them are completed."""
+    return utc(2026, 11, 21)
+
+
 def ns(moment: datetime) -> int:
     return int(moment.timestamp()) * 1_000_000_000
 
@@ -99,7 +104,7 @@ def test_btc_day_candles_equal_the_bi5_year_file_except_the_revised_day(fixtures
 
 
 def test_source_reads_the_json_api_mirror(mirror: Path) -> None:
-    source = DukascopySource(DirectoryFetcher(mirror), api="json")
+    source = DukascopySource(DirectoryFetcher(mirror), api="json", now=after_the_fixtures)
     ticks = source.fetch_ticks("EURUSD", utc(2026, 7, 13, 12), utc(2026, 7, 13, 13))
     assert len(ticks.frame) == 3551
     assert [raw.name for raw in ticks.raw] == ["ticks/EUR-USD/2026/7/13/12"]
@@ -114,7 +119,7 @@ def test_source_reads_the_json_api_mirror(mirror: Path) -> None:
 
 
 def test_source_refills_flats_when_asked(mirror: Path) -> None:
-    source = DukascopySource(DirectoryFetcher(mirror), api="json", drop_flats=False)
+    source = DukascopySource(DirectoryFetcher(mirror), api="json", drop_flats=False, now=after_the_fixtures)
     bars = source.fetch_bars("EURUSD", "1m", utc(2026, 7, 10), utc(2026, 7, 11))
     assert len(bars.frame) == 1260
 

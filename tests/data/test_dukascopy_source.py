@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tradeloom.data.sources.dukascopy import DukascopySource
+from tradeloom.data.sources.dukascopy import DukascopySource, EmptyWhereDataExpectedError
 from tradeloom.data.sources.dukascopy.urls import (
     jetta_candle_path,
     jetta_tick_path,
@@ -226,3 +226,34 @@ def test_other_timezones_are_converted_to_utc(datafeed: Path) -> None:
     assert len(frame) == 3733
     assert str(frame["ts"].dt.tz) == "UTC"
     assert np.all(frame["ts"].dt.hour.to_numpy() == 0)
+
+
+def test_zero_byte_files_of_closed_hours_are_no_data_and_of_open_hours_a_transient_error(
+    datafeed: Path, tmp_path: Path
+) -> None:
+    """A mirror as the datafeed serves it: 0-byte files for the weekend, and one for an open Tuesday hour."""
+    root = tmp_path / "datafeed"
+    monday = root / "EURUSD/2019/01/04"
+    monday.mkdir(parents=True)
+    for hour in ("00", "13", "22"):
+        (monday / f"{hour}h_ticks.bi5").write_bytes((datafeed / f"EURUSD/2019/01/04/{hour}h_ticks.bi5").read_bytes())
+    weekend = [utc(2019, 2, 8, 22) + timedelta(hours=h) for h in range(48)]  # Fri 22:00 to Sun 22:00 UTC
+    for hour in weekend + [utc(2019, 2, 5, 10), utc(2019, 2, 8, 21)]:
+        path = root / legacy_tick_path("EURUSD", hour)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"")
+    pauses: list[float] = []
+    fetcher = CountingFetcher(DirectoryFetcher(root))
+    source = DukascopySource(fetcher, api="legacy", sleep=pauses.append)
+
+    assert source.fetch_ticks("EURUSD", utc(2019, 2, 8, 22), utc(2019, 2, 10, 22)).frame.empty
+    assert len(fetcher.paths) == 48 and pauses == []  # closed: each asked once
+    assert len(source.fetch_ticks("EURUSD", utc(2019, 2, 4), utc(2019, 2, 5)).frame) == 3733 + 7763 + 2354
+
+    fetcher.paths.clear()
+    with pytest.raises(EmptyWhereDataExpectedError, match=r"EURUSD/2019/01/05/10h_ticks\.bi5$"):
+        source.fetch_ticks("EURUSD", utc(2019, 2, 5, 10), utc(2019, 2, 5, 11))
+    assert fetcher.paths == ["EURUSD/2019/01/05/10h_ticks.bi5"] * 3 and pauses == [0.5, 1.0]
+    # Friday's last open hour empty, the closed hours after it too: only the open one is named.
+    with pytest.raises(EmptyWhereDataExpectedError, match=r"3 times each: EURUSD/2019/01/08/21h_ticks\.bi5$"):
+        source.fetch_ticks("EURUSD", utc(2019, 2, 8, 21), utc(2019, 2, 9, 2))

@@ -104,7 +104,8 @@ def open_source(name: str, endpoints: SourceEndpoints,
         base = endpoints.dukascopy_legacy_url if endpoints.dukascopy_api == "legacy" else endpoints.dukascopy_json_url
         with fetcher_for(base, timeout=timeout) as fetcher:
             yield DukascopySource(fetcher, api=endpoints.dukascopy_api, price_side=endpoints.dukascopy_price_side,
-                                  max_in_flight=endpoints.dukascopy_max_in_flight, cache_dir=endpoints.cache_dir)
+                                  max_in_flight=endpoints.dukascopy_max_in_flight, cache_dir=endpoints.cache_dir,
+                                  now=utc_now)
     elif name == "yahoo":
         with fetcher_for(endpoints.yahoo_url, timeout=timeout, headers=_BROWSER_HEADERS) as fetcher:
             crumb = YahooCrumb(fetcher, endpoints.yahoo_cookie_url, endpoints.yahoo_crumb_url) if _wants_crumb(endpoints) else None

@@ -1,4 +1,11 @@
-"""Fetching the files of a range: concurrently, in time order, cached, re-asking on a suspicious empty body."""
+"""Fetching the files of a range: concurrently, in time order, cached, re-asking on a suspicious empty body.
+
+An empty body for a period whose market was open is asked for again ``empty_retries`` times.
+If it stays empty and no file of the fetch held data, the fetch raises
+``EmptyWhereDataExpectedError`` (a ``TransientError``, so the task retries it later with
+backoff) instead of passing the hole on as "no data". A 404 (or a mirror without the
+file) is a definitive "no such file" and is accepted as no data without re-asking.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +13,13 @@ import os
 import tempfile
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
-from typing import Callable, Generic, Sequence, TypeVar
+from typing import Callable, Generic, Literal, Sequence, TypeVar
+from urllib.parse import urlencode
 
 from tradeloom.data.sources.transport import Fetcher
-from tradeloom.errors import NotFoundError
+from tradeloom.errors import NotFoundError, TransientError
 
 T = TypeVar("T")
 
@@ -18,29 +27,48 @@ T = TypeVar("T")
 EMPTY_RETRY_PAUSE = 0.5
 
 
+class EmptyWhereDataExpectedError(TransientError):
+    """Every file of a fetch whose market was open answered an empty body, even when asked again."""
+
+
 @dataclass(frozen=True)
 class FileJob:
-    """One vendor file to load: its path under the base URL, and whether its market was open."""
+    """One vendor file to load: its path under the base URL, its query, whether its market was open,
+    and whether its period is over (only then is the body final and cached)."""
 
     path: str
     expects_data: bool
+    query: tuple[tuple[str, str], ...] = ()
+    complete: bool = True
+
+    @property
+    def name(self) -> str:
+        """The path with its query, as messages and raw payloads name the file."""
+        return f"{self.path}?{urlencode(self.query)}" if self.query else self.path
+
+
+# What the vendor answered for a file: a body with data, an empty body (or empty JSON period), or 404.
+Answer = Literal["data", "empty", "missing"]
 
 
 @dataclass(frozen=True)
 class LoadedFile(Generic[T]):
-    """A file's body as received (``b""`` for no data) and what ``decode`` made of it."""
+    """A file's body as received (``b""`` for no data), what ``decode`` made of it, and what kind of answer it was."""
 
     path: str
     body: bytes
     decoded: T
+    answer: Answer = "data"
 
 
 class FileLoader:
     """Loads many files through a ``Fetcher`` with at most ``max_in_flight`` requests at once.
 
     A 404 or an empty body is "no data". An empty body for a period whose market was open is
-    asked for again up to ``empty_retries`` times, pausing with ``sleep``, then accepted.
-    Bodies that decode are cached under ``cache_dir`` by path (historical files never change).
+    asked for again up to ``empty_retries`` times, pausing with ``sleep``; the caller decides
+    with ``require_expected_data`` whether what stays empty is acceptable. Bodies of completed
+    periods that decode are cached under ``cache_dir`` by path (historical files never change);
+    a running period's body is incomplete and never cached.
     """
 
     def __init__(
@@ -78,25 +106,32 @@ class FileLoader:
                     future.cancel()
                 raise
 
-    def _load_one(self, job: FileJob, decode: Callable[[bytes, str], T]) -> LoadedFile[T]:
-        cached = self._cached(job.path)
-        if cached is not None:
-            return LoadedFile(job.path, cached, decode(cached, job.path))
-        body = self._fetch(job)
-        decoded = decode(body, job.path)
-        if not self.is_empty(body):
-            self._store(job.path, body)
-        return LoadedFile(job.path, body, decoded)
+    @property
+    def asks(self) -> int:
+        """How many times an empty file whose market was open is asked for in all."""
+        return 1 + self.empty_retries
 
-    def _fetch(self, job: FileJob) -> bytes:
+    def _load_one(self, job: FileJob, decode: Callable[[bytes, str], T]) -> LoadedFile[T]:
+        cached = self._cached(job.path) if job.complete else None
+        if cached is not None:
+            return LoadedFile(job.name, cached, decode(cached, job.name))
+        body, answer = self._fetch(job)
+        decoded = decode(body, job.name)
+        if answer == "data" and job.complete:
+            self._store(job.path, body)
+        return LoadedFile(job.name, body, decoded, answer)
+
+    def _fetch(self, job: FileJob) -> tuple[bytes, Answer]:
         attempt = 0
         while True:
             try:
-                body = self.fetcher.get(job.path)
+                body = self.fetcher.get(job.path, dict(job.query) or None)
             except NotFoundError:
-                return b""
-            if not self.is_empty(body) or not job.expects_data or attempt >= self.empty_retries:
-                return body
+                return b"", "missing"
+            if not self.is_empty(body):
+                return body, "data"
+            if not job.expects_data or attempt >= self.empty_retries:
+                return body, "empty"
             attempt += 1
             if self.sleep is not None:
                 self.sleep(EMPTY_RETRY_PAUSE * attempt)
@@ -124,3 +159,21 @@ class FileLoader:
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise
+
+
+def require_expected_data(jobs: Sequence[FileJob], loaded: Sequence[LoadedFile], symbol: str,
+                          start: datetime, end: datetime, asks: int) -> None:
+    """Raise ``EmptyWhereDataExpectedError`` when no file of a fetch held data although some were
+    expected to (market open) and answered empty: a vendor hiccup, not a closed market.
+
+    When other files of the fetch hold data, the empty ones are accepted (a holiday hour in a
+    week): the validation reports the gap.
+    """
+    if any(file.answer == "data" for file in loaded):
+        return
+    empty = [file.path for job, file in zip(jobs, loaded) if job.expects_data and file.answer == "empty"]
+    if empty:
+        raise EmptyWhereDataExpectedError(
+            f"{symbol} {start.isoformat()} to {end.isoformat()}: Dukascopy answered an empty body for every file "
+            f"whose market was open, {asks} times each: {', '.join(empty)}"
+        )

@@ -16,7 +16,7 @@ from tradeloom.data.instruments import MarketInstrument, dukascopy_divisor, inst
 from tradeloom.data.sources.dukascopy import urls
 from tradeloom.data.sources.dukascopy.bi5 import candles_from_records, decompress_bi5, ticks_from_records
 from tradeloom.data.sources.dukascopy.jetta import decode_jetta_candles, decode_jetta_ticks, fill_flats, is_empty_jetta
-from tradeloom.data.sources.dukascopy.loading import FileJob, FileLoader, LoadedFile
+from tradeloom.data.sources.dukascopy.loading import FileJob, FileLoader, LoadedFile, require_expected_data
 from tradeloom.data.sources.dukascopy.records import TickArrays, ticks_to_frame
 from tradeloom.data.sources.transport import Fetcher
 from tradeloom.data.timeframes import SUPPORTED, timeframe_ns
@@ -40,6 +40,13 @@ class DukascopySource:
     millions of base units for FX (the JSON API's tick volumes are converted from units to
     millions to match), unconfirmed units for other assets. Flat zero-volume bars (closed market)
     are dropped unless ``drop_flats`` is False.
+
+    The JSON API needs ``now`` (a UTC clock, injected): periods begun at or after ``now()`` are
+    not asked for, and the running one is asked for at its undated path with
+    ``?from=<period start ms>`` and never cached. The legacy datafeed has no such endpoint and
+    asks for every period's file. If no file of a fetch holds data although the market was
+    open, the fetch raises ``EmptyWhereDataExpectedError`` (transient) after ``empty_retries``
+    re-asks per file; a running period is never expected to hold data yet.
     """
 
     name = "dukascopy"
@@ -54,6 +61,7 @@ class DukascopySource:
         sleep: Callable[[float], None] = time.sleep,
         cache_dir: Path | None = None,
         drop_flats: bool = True,
+        now: Callable[[], datetime] | None = None,
     ) -> None:
         if api not in APIS:
             raise ValueError(f"unknown Dukascopy api {api!r}; expected one of {', '.join(APIS)}")
@@ -64,6 +72,9 @@ class DukascopySource:
         self.drop_flats = drop_flats
         empty = is_empty_jetta if api == "json" else (lambda body: not body)
         self.loader = FileLoader(fetcher, empty, max_in_flight, empty_retries, sleep, cache_dir)
+        if api == "json" and now is None:
+            raise ValueError("the Dukascopy JSON API needs a clock: pass now, a callable returning the current UTC time")
+        self.now = now
 
     def supports(self, symbol: str, timeframe: str) -> bool:
         """True when Dukascopy has ``symbol`` and this source can deliver ``timeframe`` ("tick" or a bar)."""
@@ -78,19 +89,20 @@ class DukascopySource:
     def fetch_ticks(self, symbol: str, start: datetime, end: datetime) -> Batch:
         """Every tick in the half-open UTC range [start, end), both sides, from the hourly files."""
         market, start, end = self._request(symbol, start, end)
-        hours = urls.periods_between(start, end, "hour")
-        expected = _market_open_during(market, hours, "hour")
-        jobs = [FileJob(self._tick_path(market, hour), bool(open_)) for hour, open_ in zip(hours, expected)]
+        plan = self._plan(start, end, "hour")
+        jobs = self._jobs(market, plan, "hour", lambda hour: self._tick_path(market, hour),
+                          lambda: urls.jetta_active_tick_path(str(market.dukascopy_code)))
         if self.api == "legacy":
             loaded = self.loader.load(jobs, decompress_bi5)
             ticks = ticks_from_records(
-                [f.decoded for f in loaded], [urls.epoch_ms(h) for h in hours],
+                [f.decoded for f in loaded], [urls.epoch_ms(hour) for hour, _ in plan],
                 dukascopy_divisor(market.symbol), [f.path for f in loaded],
             )
         else:
             loaded_json = self.loader.load(jobs, _jetta_ticks)
             ticks = TickArrays.concat([f.decoded for f in loaded_json if len(f.decoded)])
             loaded = loaded_json  # type: ignore[assignment]
+        require_expected_data(jobs, loaded, market.symbol, start, end, self.loader.asks)
         ticks = ticks.between(_ns(start), _ns(end))
         frame = ticks_to_frame(ticks, market.symbol, self.name)
         return Batch(self.name, market.symbol, "tick", frame, _raw(loaded))
@@ -120,21 +132,43 @@ class DukascopySource:
         self, market: MarketInstrument, side: str, base: str, start: datetime, end: datetime
     ) -> tuple[BarArrays, list[LoadedFile]]:
         _, period = urls.CANDLE_FILES[base]
-        starts = urls.periods_between(start, end, period)
-        expected = _market_open_during(market, starts, period)
-        jobs = [FileJob(self._candle_path(market, side, base, s), bool(open_)) for s, open_ in zip(starts, expected)]
+        plan = self._plan(start, end, period)
+        jobs = self._jobs(market, plan, period, lambda begin: self._candle_path(market, side, base, begin),
+                          lambda: urls.jetta_active_candle_path(str(market.dukascopy_code), side, base))
         if self.api == "legacy":
             loaded = self.loader.load(jobs, decompress_bi5)
             bars = candles_from_records(
-                [f.decoded for f in loaded], [urls.epoch_ms(s) for s in starts],
+                [f.decoded for f in loaded], [urls.epoch_ms(begin) for begin, _ in plan],
                 dukascopy_divisor(market.symbol), [f.path for f in loaded],
             )
-            return bars, loaded
-        loaded_json = self.loader.load(jobs, _jetta_candles)
-        parts = [f.decoded for f in loaded_json if len(f.decoded)]
-        if not self.drop_flats:
-            parts = [fill_flats(part, timeframe_ns(base)) for part in parts]
-        return BarArrays.concat(parts), loaded_json
+        else:
+            loaded = self.loader.load(jobs, _jetta_candles)
+            parts = [f.decoded for f in loaded if len(f.decoded)]
+            if not self.drop_flats:
+                parts = [fill_flats(part, timeframe_ns(base)) for part in parts]
+            bars = BarArrays.concat(parts)
+        require_expected_data(jobs, loaded, market.symbol, start, end, self.loader.asks)
+        return bars, loaded
+
+    def _plan(self, start: datetime, end: datetime, period: urls.Period) -> list[tuple[datetime, bool]]:
+        """``(period start, still running)`` of each file to ask for.
+
+        The legacy datafeed: every period of [start, end), none marked running (it has no such file).
+        The JSON API: only periods begun before ``now()``, the one holding ``now()`` marked running.
+        """
+        if self.api == "legacy" or self.now is None:
+            return [(begin, False) for begin in urls.periods_between(start, end, period)]
+        return urls.periods_until(start, end, period, urls.require_utc(self.now(), "now()"))
+
+    def _jobs(self, market: MarketInstrument, plan: list[tuple[datetime, bool]], period: urls.Period,
+              completed_path: Callable[[datetime], str], running_path: Callable[[], str]) -> list[FileJob]:
+        # A running period may hold nothing yet, so its empty answer is never suspicious.
+        expected = _market_open_during(market, [begin for begin, _ in plan], period)
+        return [
+            FileJob(running_path(), False, urls.jetta_active_query(begin), complete=False) if running
+            else FileJob(completed_path(begin), bool(open_))
+            for (begin, running), open_ in zip(plan, expected)
+        ]
 
     def _request(self, symbol: str, start: datetime, end: datetime) -> tuple[MarketInstrument, datetime, datetime]:
         start, end = urls.require_utc(start, "start"), urls.require_utc(end, "end")
@@ -155,7 +189,6 @@ class DukascopySource:
         if self.api == "legacy":
             return urls.legacy_candle_path(urls.legacy_symbol(market.dukascopy_code, market.symbol), side, base, start)
         return urls.jetta_candle_path(str(market.dukascopy_code), side, base, start)
-
 
 
 def _market_open_during(market: MarketInstrument, starts: list[datetime], period: urls.Period) -> np.ndarray:

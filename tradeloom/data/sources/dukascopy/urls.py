@@ -2,6 +2,11 @@
 
 Paths are relative to the API's base URL (legacy ``https://datafeed.dukascopy.com/datafeed``,
 JSON ``https://jetta.dukascopy.com/v1``) or to a local mirror laid out the same way.
+
+The JSON API serves a completed period at a dated path and the period still running at the
+undated path with ``?from=<period start, UTC epoch ms>``, as dukascopy-node does
+(``getActivePeriodUrl`` in ``src/url-generator/index.ts``). The legacy datafeed has no
+running-period file.
 """
 
 from __future__ import annotations
@@ -60,6 +65,18 @@ def periods_between(start: datetime, end: datetime, period: Period) -> list[date
     return out
 
 
+def periods_until(start: datetime, end: datetime, period: Period, now: datetime) -> list[tuple[datetime, bool]]:
+    """``(period start, still running at now)`` for every ``period`` of [start, end) begun before ``now``.
+
+    Periods starting at or after ``now`` are left out: they hold nothing yet.
+    """
+    now = require_utc(now, "now")
+    limit = min(require_utc(end, "end"), now)
+    if require_utc(start, "start") >= limit:
+        return []
+    return [(begin, next_period(begin, period) > now) for begin in periods_between(start, limit, period)]
+
+
 def epoch_ms(moment: datetime) -> int:
     """UTC epoch milliseconds of an aware datetime."""
     return int(require_utc(moment, "moment").timestamp() * 1000)
@@ -101,3 +118,18 @@ def jetta_candle_path(code: str, side: str, base_timeframe: str, start: datetime
     if period == "month":
         return f"{prefix}/{start.month}"
     return prefix
+
+
+def jetta_active_tick_path(code: str) -> str:
+    """``ticks/{CODE}``: the running hour's ticks, asked for with ``jetta_active_query``."""
+    return f"ticks/{code}"
+
+
+def jetta_active_candle_path(code: str, side: str, base_timeframe: str) -> str:
+    """``candles/{minute|hour|day}/{CODE}/{SIDE}``: the running day, month or year, with ``jetta_active_query``."""
+    return f"candles/{_JETTA_CANDLES[base_timeframe]}/{code}/{side.upper()}"
+
+
+def jetta_active_query(period: datetime) -> tuple[tuple[str, str], ...]:
+    """The query of a running period's request: ``from`` = the period's start in UTC epoch ms."""
+    return (("from", str(epoch_ms(period))),)
