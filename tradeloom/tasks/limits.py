@@ -3,15 +3,33 @@
 The limits exist on the Prefect server (``ensure_limits`` creates or updates them), so
 they hold across processes: two flow runs never write the market store at once, and
 Alpha Vantage never sees more than one call a second or its daily quota.
+
+A slot is held through Prefect's lease API (the calls ``prefect.concurrency.sync.concurrency``
+makes) with one difference: on a SQLite-backed Prefect server, taking a slot right after task
+runs often meets "database is locked" (the server's increment reads, then writes, while it is
+recording those task runs' states) and answers 503; Prefect's client then waits ~2 s before
+asking again, so every store write paid ~2 s. ``holding`` asks again after a few milliseconds.
 """
 
 from __future__ import annotations
 
+import contextvars
 import functools
-from typing import Callable, ParamSpec, TypeVar
+import logging
+import threading
+import time
+from contextlib import contextmanager
+from typing import Callable, Iterator, ParamSpec, TypeVar
+from uuid import UUID
 
-from prefect.client.orchestration import get_client
-from prefect.concurrency.sync import concurrency, rate_limit
+import httpx
+from prefect.client.orchestration import SyncPrefectClient, get_client
+from prefect.client.schemas.objects import ConcurrencyLeaseHolder
+from prefect.concurrency.sync import rate_limit
+from prefect.context import FlowRunContext, TaskRunContext
+from prefect.events import Event, emit_event
+
+from tradeloom.errors import PermanentError
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -20,6 +38,22 @@ MARKET_STORE_WRITER = "tradeloom-market-store-writer"
 ALPHAVANTAGE_PER_SECOND = "tradeloom-alphavantage-per-second"
 ALPHAVANTAGE_PER_DAY = "tradeloom-alphavantage-per-day"
 YAHOO_PER_SECOND = "tradeloom-yahoo-per-second"
+
+# The server's shortest lease; renewed every 3/4 of it while held, so a holder that dies
+# (a killed process) blocks the other writers for at most a minute.
+LEASE_SECONDS = 60.0
+_ACQUIRE_PATH = "/v2/concurrency_limits/increment-with-lease"
+_FIRST_BUSY_PAUSE, _LONGEST_BUSY_PAUSE = 0.02, 1.0
+
+_log = logging.getLogger(__name__)
+
+
+class SlotTimeoutError(TimeoutError):
+    """The slot of a global concurrency limit could not be taken within the caller's timeout."""
+
+
+class _ServerBusy(Exception):
+    """The Prefect server answered 503 (its database was busy) to a slot acquisition; nothing was taken."""
 
 
 def ensure_limits(alphavantage_calls_per_day: int) -> None:
@@ -35,13 +69,107 @@ def ensure_limits(alphavantage_calls_per_day: int) -> None:
         client.upsert_global_concurrency_limit_by_name(YAHOO_PER_SECOND, limit=1, slot_decay_per_second=1.0)
 
 
+def _fail_fast_when_busy(response: httpx.Response) -> None:
+    # Raised before Prefect's client sees the 503, so it does not sleep 2 s; ``_acquire`` retries sooner.
+    if response.status_code == 503 and response.request.url.path.endswith(_ACQUIRE_PATH):
+        raise _ServerBusy()
+
+
+def _current_holder() -> ConcurrencyLeaseHolder | None:
+    """The task run (else flow run) taking the slot, shown with the lease in the Prefect UI."""
+    task_run = TaskRunContext.get()
+    if task_run is not None:
+        return ConcurrencyLeaseHolder(type="task_run", id=task_run.task_run.id)
+    flow_run = FlowRunContext.get()
+    if flow_run is not None and flow_run.flow_run is not None:
+        return ConcurrencyLeaseHolder(type="flow_run", id=flow_run.flow_run.id)
+    return None
+
+
+def _acquire(client: SyncPrefectClient, name: str, timeout_seconds: float) -> tuple[UUID, dict]:
+    """The lease id and the limit of one slot of ``name``, waiting while it is taken."""
+    deadline = time.monotonic() + timeout_seconds
+    holder, busy_pause, reason = _current_holder(), _FIRST_BUSY_PAUSE, ""
+    while True:
+        try:
+            response = client.increment_concurrency_slots_with_lease(
+                names=[name], slots=1, mode="concurrency", lease_duration=LEASE_SECONDS, holder=holder
+            )
+        except _ServerBusy:
+            wait, busy_pause = busy_pause, min(busy_pause * 2, _LONGEST_BUSY_PAUSE)
+            reason = "the Prefect server stayed busy"
+        except httpx.HTTPStatusError as error:
+            if error.response.status_code != 423:
+                raise
+            wait, reason = float(error.response.headers.get("Retry-After", 1.0)), "another holder kept it"
+        else:
+            granted = response.json()
+            if not granted["limits"]:
+                raise PermanentError(f"global concurrency limit {name!r} does not exist on the Prefect API "
+                                     "(ensure_limits creates it)")
+            return UUID(granted["lease_id"]), granted["limits"][0]
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise SlotTimeoutError(f"could not take the slot of global concurrency limit {name!r} "
+                                   f"within {timeout_seconds:g} s: {reason}")
+        time.sleep(min(wait, remaining))
+
+
+@contextmanager
+def _renewed(lease_id: UUID) -> Iterator[None]:
+    """Renew the lease every 3/4 of its duration until the block ends."""
+    stop = threading.Event()
+
+    def renew() -> None:
+        while not stop.wait(LEASE_SECONDS * 0.75):
+            try:
+                with get_client(sync_client=True) as client:
+                    client.renew_concurrency_lease(lease_id=lease_id, lease_duration=LEASE_SECONDS)
+            except Exception:  # noqa: BLE001 (the holder goes on; the lease may lapse and be taken)
+                _log.warning("could not renew concurrency lease %s", lease_id, exc_info=True)
+
+    # The copied context carries the Prefect settings (API URL) into the thread.
+    thread = threading.Thread(target=contextvars.copy_context().run, args=(renew,), daemon=True,
+                              name=f"lease-renewal-{lease_id}")
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+
+
+def _limit_event(phase: str, limit: dict, follows: Event | None = None) -> Event | None:
+    """The event Prefect's ``concurrency()`` emits when a slot is acquired or released."""
+    resource = {"prefect.resource.id": f"prefect.concurrency-limit.{limit['id']}",
+                "prefect.resource.name": limit["name"], "slots-acquired": "1", "limit": str(limit["limit"])}
+    return emit_event(f"prefect.concurrency-limit.{phase}", resource=resource, follows=follows)
+
+
+@contextmanager
+def holding(name: str, timeout_seconds: float = 600) -> Iterator[None]:
+    """Hold the one slot of global concurrency limit ``name`` for the block, across processes.
+
+    Raises SlotTimeoutError when the slot stays taken for ``timeout_seconds`` (nothing is run),
+    and PermanentError when the limit does not exist (it would not serialise anything).
+    """
+    with get_client(sync_client=True, httpx_settings={"event_hooks": {"response": [_fail_fast_when_busy]}}) as client:
+        lease_id, limit = _acquire(client, name, timeout_seconds)
+        acquired = _limit_event("acquired", limit)
+        try:
+            with _renewed(lease_id):
+                yield
+        finally:
+            client.release_concurrency_slots_with_lease(lease_id=lease_id)
+            _limit_event("released", limit, follows=acquired)
+
+
 def serialised(name: str, timeout_seconds: float = 600) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Run the decorated function holding the one slot of global concurrency limit ``name``."""
 
     def decorate(fn: Callable[P, R]) -> Callable[P, R]:
         @functools.wraps(fn)
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-            with concurrency(name, occupy=1, timeout_seconds=timeout_seconds):
+            with holding(name, timeout_seconds):
                 return fn(*args, **kwargs)
 
         return wrapper
