@@ -24,13 +24,15 @@ if [ ! -x .venv/bin/python ]; then
 fi
 
 stamp=.venv/.tradeloom-installed
-want=$(cat requirements.lock pyproject.toml | sha256sum | cut -d' ' -f1)
+want=$(cat requirements.lock pyproject.toml scripts/bootstrap.sh | sha256sum | cut -d' ' -f1)
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
   exit 0
 fi
 
 echo "installing locked dependencies into .venv"
 .venv/bin/python -m pip install --quiet "uv==0.13.9"
-.venv/bin/uv pip sync --quiet --python .venv/bin/python requirements.lock
+# Compiled to bytecode once here: with PYTHONDONTWRITEBYTECODE set (as in many CI and container
+# environments) every process would otherwise compile every module it imports (~4 s for Prefect).
+.venv/bin/uv pip sync --quiet --compile-bytecode --python .venv/bin/python requirements.lock
 .venv/bin/uv pip install --quiet --python .venv/bin/python --no-deps -e .
 echo "$want" > "$stamp"

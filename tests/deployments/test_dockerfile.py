@@ -36,6 +36,9 @@ def test_the_image_installs_the_bootstrap_lock_with_the_bootstrap_uv():
     assert re.search(r"uv pip install\b[^\n]*--no-deps \.", DOCKERFILE)
     assert "--no-deps" in re.search(r"uv pip install [^\n]*-e \.", BOOTSTRAP).group(0)
     assert not re.search(r"\bpip install\b(?![^\n]*(uv==|--no-deps))", DOCKERFILE)
+    # Installed as bytecode: under PYTHONDONTWRITEBYTECODE every import would otherwise compile from source.
+    assert "--compile-bytecode" in re.search(r"uv pip sync [^\n]*", DOCKERFILE).group(0)
+    assert "--compile-bytecode" in re.search(r"uv pip sync [^\n]*", BOOTSTRAP).group(0)
 
 
 def test_the_image_runs_the_python_the_project_requires():
