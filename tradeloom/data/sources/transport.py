@@ -6,6 +6,7 @@ so sources only deal with bytes and typed errors.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from types import TracebackType
 from typing import Mapping, Protocol, Self
@@ -32,7 +33,11 @@ SECRET_PARAMS = frozenset({"apikey", "api_key", "crumb", "token"})
 
 
 class Fetcher(Protocol):
-    """Something that returns the body at ``path`` (relative to a base) with query ``params``."""
+    """Something that returns the body at ``path`` (relative to a base) with query ``params``.
+
+    A fetcher may also carry ``max_in_flight`` (an int): how many gets at once can still help.
+    A local mirror has no latency to hide, so more reads at once than cores only contend for them.
+    """
 
     def get(self, path: str, params: Mapping[str, str] | None = None) -> bytes: ...
 
@@ -119,6 +124,7 @@ class DirectoryFetcher(ClosingFetcher):
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
+        self.max_in_flight = os.cpu_count() or 1
 
     def get(self, path: str, params: Mapping[str, str] | None = None) -> bytes:
         base = self.root / path.lstrip("/")

@@ -62,7 +62,8 @@ class LoadedFile(Generic[T]):
 
 
 class FileLoader:
-    """Loads many files through a ``Fetcher`` with at most ``max_in_flight`` requests at once.
+    """Loads many files through a ``Fetcher`` with at most ``max_in_flight`` requests at once (fewer if the
+    fetcher says more cannot help: a mirror directory reads with as many threads as there are cores).
 
     A 404 or an empty body is "no data". An empty body for a period whose market was open is
     asked for again up to ``empty_retries`` times, pausing with ``sleep``; the caller decides
@@ -86,7 +87,8 @@ class FileLoader:
             raise ValueError(f"empty_retries must not be negative, got {empty_retries}")
         self.fetcher = fetcher
         self.is_empty = is_empty
-        self.max_in_flight = max_in_flight
+        cap = getattr(fetcher, "max_in_flight", None)  # the fetcher's own limit (a mirror: its cores)
+        self.max_in_flight = min(max_in_flight, cap) if isinstance(cap, int) and cap >= 1 else max_in_flight
         self.empty_retries = empty_retries
         self.sleep = sleep
         self.cache_dir = Path(cache_dir) if cache_dir is not None else None
