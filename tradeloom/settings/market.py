@@ -25,7 +25,7 @@ class MarketDataSettings(BaseSettings):
     dukascopy_legacy_url: str = Field("https://datafeed.dukascopy.com/datafeed", description="Legacy datafeed base URL or mirror directory.")
     dukascopy_json_url: str = Field("https://jetta.dukascopy.com/v1", description="JSON API base URL or mirror directory.")
     dukascopy_price_side: Literal["bid", "ask", "mid"] = Field("bid", description="Side ticks are aggregated from.")
-    dukascopy_max_in_flight: int = Field(10, ge=1, le=50, description="Dukascopy files fetched at once.")
+    dukascopy_max_in_flight: int = Field(10, ge=1, le=50, description="Dukascopy files fetched at once over HTTP (a mirror directory: at most one per core).")
     dukascopy_tick_unit_days: int = Field(
         7, ge=1, le=31,
         description="UTC days of ticks per unit of work (one fetch and one store write each); a backfill of a "
