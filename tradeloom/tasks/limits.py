@@ -9,6 +9,8 @@ makes) with one difference: on a SQLite-backed Prefect server, taking a slot rig
 runs often meets "database is locked" (the server's increment reads, then writes, while it is
 recording those task runs' states) and answers 503; Prefect's client then waits ~2 s before
 asking again, so every store write paid ~2 s. ``holding`` asks again after a few milliseconds.
+Rate-limit slots (the calls ``prefect.concurrency.sync.rate_limit`` makes) are taken the same way,
+so a Yahoo or Alpha Vantage fetch right after task runs does not pay those ~2 s either.
 """
 
 from __future__ import annotations
@@ -19,13 +21,12 @@ import logging
 import threading
 import time
 from contextlib import contextmanager
-from typing import Callable, Iterator, ParamSpec, TypeVar
+from typing import Any, Callable, Iterator, ParamSpec, Sequence, TypeVar
 from uuid import UUID
 
 import httpx
 from prefect.client.orchestration import SyncPrefectClient, get_client
 from prefect.client.schemas.objects import ConcurrencyLeaseHolder
-from prefect.concurrency.sync import rate_limit
 from prefect.context import FlowRunContext, TaskRunContext
 from prefect.events import Event, emit_event
 
@@ -42,18 +43,18 @@ YAHOO_PER_SECOND = "tradeloom-yahoo-per-second"
 # The server's shortest lease; renewed every 3/4 of it while held, so a holder that dies
 # (a killed process) blocks the other writers for at most a minute.
 LEASE_SECONDS = 60.0
-_ACQUIRE_PATH = "/v2/concurrency_limits/increment-with-lease"
+_INCREMENT_PATHS = ("/v2/concurrency_limits/increment", "/v2/concurrency_limits/increment-with-lease")
 _FIRST_BUSY_PAUSE, _LONGEST_BUSY_PAUSE = 0.02, 1.0
 
 _log = logging.getLogger(__name__)
 
 
 class SlotTimeoutError(TimeoutError):
-    """The slot of a global concurrency limit could not be taken within the caller's timeout."""
+    """A slot of a global concurrency or rate limit could not be taken within the caller's timeout."""
 
 
 class _ServerBusy(Exception):
-    """The Prefect server answered 503 (its database was busy) to a slot acquisition; nothing was taken."""
+    """The Prefect server answered 503 (its database was busy) to a slot increment; nothing was taken."""
 
 
 def ensure_limits(alphavantage_calls_per_day: int) -> None:
@@ -70,9 +71,44 @@ def ensure_limits(alphavantage_calls_per_day: int) -> None:
 
 
 def _fail_fast_when_busy(response: httpx.Response) -> None:
-    # Raised before Prefect's client sees the 503, so it does not sleep 2 s; ``_acquire`` retries sooner.
-    if response.status_code == 503 and response.request.url.path.endswith(_ACQUIRE_PATH):
+    # Raised before Prefect's client sees the 503, so it does not sleep 2 s; ``_increment`` retries sooner.
+    if response.status_code == 503 and response.request.url.path.endswith(_INCREMENT_PATHS):
         raise _ServerBusy()
+
+
+@contextmanager
+def _slot_client() -> Iterator[SyncPrefectClient]:
+    """A Prefect client whose slot increments fail fast with _ServerBusy on a 503."""
+    with get_client(sync_client=True, httpx_settings={"event_hooks": {"response": [_fail_fast_when_busy]}}) as client:
+        yield client
+
+
+def _increment(request: Callable[[], httpx.Response], timeout_seconds: float | None, what: str,
+               while_taken: str) -> Any:
+    """The server's grant (JSON) of the slot increment ``request``, asked again while busy or taken.
+
+    A 503 is asked again after 20 ms, doubling up to 1 s; a 423 after the server's Retry-After.
+    ``timeout_seconds`` None waits as long as it takes; else SlotTimeoutError names ``what``.
+    """
+    deadline = None if timeout_seconds is None else time.monotonic() + timeout_seconds
+    busy_pause, reason = _FIRST_BUSY_PAUSE, ""
+    while True:
+        try:
+            return request().json()
+        except _ServerBusy:
+            wait, busy_pause = busy_pause, min(busy_pause * 2, _LONGEST_BUSY_PAUSE)
+            reason = reason or "the Prefect server stayed busy"  # a denial seen earlier says more
+        except httpx.HTTPStatusError as error:
+            if error.response.status_code != 423:
+                raise
+            # Not sooner: every denial restarts the server's decay clock, so eager polling would starve.
+            wait, reason = float(error.response.headers.get("Retry-After", 1.0)), while_taken
+        if deadline is not None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise SlotTimeoutError(f"could not take {what} within {timeout_seconds:g} s: {reason}")
+            wait = min(wait, remaining)
+        time.sleep(wait)
 
 
 def _current_holder() -> ConcurrencyLeaseHolder | None:
@@ -88,31 +124,17 @@ def _current_holder() -> ConcurrencyLeaseHolder | None:
 
 def _acquire(client: SyncPrefectClient, name: str, timeout_seconds: float) -> tuple[UUID, dict]:
     """The lease id and the limit of one slot of ``name``, waiting while it is taken."""
-    deadline = time.monotonic() + timeout_seconds
-    holder, busy_pause, reason = _current_holder(), _FIRST_BUSY_PAUSE, ""
-    while True:
-        try:
-            response = client.increment_concurrency_slots_with_lease(
-                names=[name], slots=1, mode="concurrency", lease_duration=LEASE_SECONDS, holder=holder
-            )
-        except _ServerBusy:
-            wait, busy_pause = busy_pause, min(busy_pause * 2, _LONGEST_BUSY_PAUSE)
-            reason = "the Prefect server stayed busy"
-        except httpx.HTTPStatusError as error:
-            if error.response.status_code != 423:
-                raise
-            wait, reason = float(error.response.headers.get("Retry-After", 1.0)), "another holder kept it"
-        else:
-            granted = response.json()
-            if not granted["limits"]:
-                raise PermanentError(f"global concurrency limit {name!r} does not exist on the Prefect API "
-                                     "(ensure_limits creates it)")
-            return UUID(granted["lease_id"]), granted["limits"][0]
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise SlotTimeoutError(f"could not take the slot of global concurrency limit {name!r} "
-                                   f"within {timeout_seconds:g} s: {reason}")
-        time.sleep(min(wait, remaining))
+    holder = _current_holder()
+    granted = _increment(
+        lambda: client.increment_concurrency_slots_with_lease(
+            names=[name], slots=1, mode="concurrency", lease_duration=LEASE_SECONDS, holder=holder
+        ),
+        timeout_seconds, f"the slot of global concurrency limit {name!r}", "another holder kept it",
+    )
+    if not granted["limits"]:
+        raise PermanentError(f"global concurrency limit {name!r} does not exist on the Prefect API "
+                             "(ensure_limits creates it)")
+    return UUID(granted["lease_id"]), granted["limits"][0]
 
 
 @contextmanager
@@ -152,7 +174,7 @@ def holding(name: str, timeout_seconds: float = 600) -> Iterator[None]:
     Raises SlotTimeoutError when the slot stays taken for ``timeout_seconds`` (nothing is run),
     and PermanentError when the limit does not exist (it would not serialise anything).
     """
-    with get_client(sync_client=True, httpx_settings={"event_hooks": {"response": [_fail_fast_when_busy]}}) as client:
+    with _slot_client() as client:
         lease_id, limit = _acquire(client, name, timeout_seconds)
         acquired = _limit_event("acquired", limit)
         try:
@@ -177,17 +199,39 @@ def serialised(name: str, timeout_seconds: float = 600) -> Callable[[Callable[P,
     return decorate
 
 
+def take_rate_slots(names: Sequence[str], timeout_seconds: float | None = None) -> None:
+    """Take one slot of each rate limit in ``names`` (slot-decaying global limits), waiting while they are spent.
+
+    Raises SlotTimeoutError naming the limits when they stay exhausted for ``timeout_seconds``
+    (None waits as long as it takes), and PermanentError when one does not exist.
+    """
+    if not names:
+        raise ValueError("take_rate_slots needs the name of at least one rate limit")
+    listed = ", ".join(repr(name) for name in names)
+    what, while_taken = ((f"a slot of rate limit {listed}", "it stayed exhausted") if len(names) == 1 else
+                         (f"a slot of each of the rate limits {listed}", "one or more stayed exhausted"))
+    with _slot_client() as client:
+        granted = _increment(lambda: client.increment_concurrency_slots(names=list(names), slots=1, mode="rate_limit"),
+                             timeout_seconds, what, while_taken)
+    missing = [name for name in names if name not in {limit["name"] for limit in granted}]
+    if missing:
+        raise PermanentError(f"rate limit(s) {', '.join(map(repr, missing))} do not exist on the Prefect API "
+                             "(ensure_limits creates them)")
+    for limit in granted:
+        _limit_event("acquired", limit)
+
+
 def rate_limited(*names: str, timeout_seconds: float | None = None) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Take one slot of each rate limit in ``names`` before every call of the decorated function.
 
     With ``timeout_seconds`` set, a limit that stays exhausted (a spent daily quota) raises
-    TimeoutError instead of blocking the run for hours.
+    SlotTimeoutError (a TimeoutError) naming the limits instead of blocking the run for hours.
     """
 
     def decorate(fn: Callable[P, R]) -> Callable[P, R]:
         @functools.wraps(fn)
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-            rate_limit(list(names), timeout_seconds=timeout_seconds)
+            take_rate_slots(names, timeout_seconds)
             return fn(*args, **kwargs)
 
         return wrapper
