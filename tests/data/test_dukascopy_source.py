@@ -257,3 +257,22 @@ def test_zero_byte_files_of_closed_hours_are_no_data_and_of_open_hours_a_transie
     # Friday's last open hour empty, the closed hours after it too: only the open one is named.
     with pytest.raises(EmptyWhereDataExpectedError, match=r"3 times each: EURUSD/2019/01/08/21h_ticks\.bi5$"):
         source.fetch_ticks("EURUSD", utc(2019, 2, 8, 21), utc(2019, 2, 9, 2))
+
+
+def test_on_its_last_try_a_fetch_takes_open_hours_that_stay_empty_as_no_data(tmp_path: Path) -> None:
+    """The calendar knows no holidays: the caller's last attempt accepts the empty hour instead of failing."""
+    root = tmp_path / "datafeed"
+    path = root / legacy_tick_path("EURUSD", utc(2019, 12, 25, 10))  # a Wednesday, open by the calendar
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"")
+    pauses: list[float] = []
+    fetcher = CountingFetcher(DirectoryFetcher(root))
+
+    strict = DukascopySource(fetcher, api="legacy", sleep=pauses.append)
+    with pytest.raises(EmptyWhereDataExpectedError):
+        strict.fetch_ticks("EURUSD", utc(2019, 12, 25, 10), utc(2019, 12, 25, 11))
+    last_try = DukascopySource(fetcher, api="legacy", sleep=pauses.append, accept_empty=True)
+    batch = last_try.fetch_ticks("EURUSD", utc(2019, 12, 25, 10), utc(2019, 12, 25, 11))
+
+    assert batch.frame.empty and (batch.source, batch.symbol, batch.timeframe) == ("dukascopy", "EURUSD", "tick")
+    assert fetcher.paths == ["EURUSD/2019/11/25/10h_ticks.bi5"] * 6  # still asked three times on the last try

@@ -94,9 +94,12 @@ def _wants_crumb(endpoints: SourceEndpoints) -> bool:
 
 
 @contextmanager
-def open_source(name: str, endpoints: SourceEndpoints,
-                alphavantage_api_key: SecretStr | None = None) -> Iterator[DukascopySource | YahooSource | AlphaVantageSource]:
-    """The source called ``name`` wired to its endpoint (URL or mirror directory); its connections close with the block."""
+def open_source(name: str, endpoints: SourceEndpoints, alphavantage_api_key: SecretStr | None = None,
+                accept_empty: bool = False) -> Iterator[DukascopySource | YahooSource | AlphaVantageSource]:
+    """The source called ``name`` wired to its endpoint (URL or mirror directory); its connections close with the block.
+
+    ``accept_empty``: Dukascopy takes open-market periods that stay empty as no data instead of raising.
+    """
     if name not in SOURCES:
         raise ValueError(f"unknown source {name!r}; known: {', '.join(SOURCES)}")
     timeout = endpoints.http_timeout_seconds
@@ -105,7 +108,7 @@ def open_source(name: str, endpoints: SourceEndpoints,
         with fetcher_for(base, timeout=timeout) as fetcher:
             yield DukascopySource(fetcher, api=endpoints.dukascopy_api, price_side=endpoints.dukascopy_price_side,
                                   max_in_flight=endpoints.dukascopy_max_in_flight, cache_dir=endpoints.cache_dir,
-                                  now=utc_now)
+                                  now=utc_now, accept_empty=accept_empty)
     elif name == "yahoo":
         with fetcher_for(endpoints.yahoo_url, timeout=timeout, headers=_BROWSER_HEADERS) as fetcher:
             crumb = YahooCrumb(fetcher, endpoints.yahoo_cookie_url, endpoints.yahoo_crumb_url) if _wants_crumb(endpoints) else None

@@ -46,7 +46,9 @@ class DukascopySource:
     ``?from=<period start ms>`` and never cached. The legacy datafeed has no such endpoint and
     asks for every period's file. If no file of a fetch holds data although the market was
     open, the fetch raises ``EmptyWhereDataExpectedError`` (transient) after ``empty_retries``
-    re-asks per file; a running period is never expected to hold data yet.
+    re-asks per file, unless ``accept_empty`` (the caller's last attempt: the calendar knows no
+    holidays, so a period that stays empty is then taken as having no data); a running period is
+    never expected to hold data yet.
     """
 
     name = "dukascopy"
@@ -62,6 +64,7 @@ class DukascopySource:
         cache_dir: Path | None = None,
         drop_flats: bool = True,
         now: Callable[[], datetime] | None = None,
+        accept_empty: bool = False,
     ) -> None:
         if api not in APIS:
             raise ValueError(f"unknown Dukascopy api {api!r}; expected one of {', '.join(APIS)}")
@@ -75,6 +78,7 @@ class DukascopySource:
         if api == "json" and now is None:
             raise ValueError("the Dukascopy JSON API needs a clock: pass now, a callable returning the current UTC time")
         self.now = now
+        self.accept_empty = accept_empty
 
     def supports(self, symbol: str, timeframe: str) -> bool:
         """True when Dukascopy has ``symbol`` and this source can deliver ``timeframe`` ("tick" or a bar)."""
@@ -102,7 +106,8 @@ class DukascopySource:
             loaded_json = self.loader.load(jobs, _jetta_ticks)
             ticks = TickArrays.concat([f.decoded for f in loaded_json if len(f.decoded)])
             loaded = loaded_json  # type: ignore[assignment]
-        require_expected_data(jobs, loaded, market.symbol, start, end, self.loader.asks)
+        if not self.accept_empty:
+            require_expected_data(jobs, loaded, market.symbol, start, end, self.loader.asks)
         ticks = ticks.between(_ns(start), _ns(end))
         frame = ticks_to_frame(ticks, market.symbol, self.name)
         return Batch(self.name, market.symbol, "tick", frame, _raw(loaded))
@@ -147,7 +152,8 @@ class DukascopySource:
             if not self.drop_flats:
                 parts = [fill_flats(part, timeframe_ns(base)) for part in parts]
             bars = BarArrays.concat(parts)
-        require_expected_data(jobs, loaded, market.symbol, start, end, self.loader.asks)
+        if not self.accept_empty:
+            require_expected_data(jobs, loaded, market.symbol, start, end, self.loader.asks)
         return bars, loaded
 
     def _plan(self, start: datetime, end: datetime, period: urls.Period) -> list[tuple[datetime, bool]]:
