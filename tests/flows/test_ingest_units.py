@@ -96,3 +96,17 @@ def test_ticks_of_the_open_utc_day_also_become_provisional_1m_bars(home: Path, f
     with duckdb.connect(str(home / "market.duckdb"), read_only=True) as con:
         stamps = con.execute("SELECT DISTINCT ingested_at FROM ticks UNION SELECT DISTINCT ingested_at FROM bars").fetchall()
     assert len(stamps) == 1
+
+
+def test_an_incremental_run_stops_at_the_last_whole_minute(home: Path) -> None:
+    from tradeloom.flows.ingest import _range_for
+    from tradeloom.settings.market import MarketDataSettings
+    from tradeloom.settings.platform import PlatformSettings
+
+    now = utc(2026, 7, 13, 12, 30, 15)
+    # The minute still running (12:30) is left whole to the next run, whose provisional bars start at it.
+    assert _range_for("dukascopy", "EURUSD", "tick", utc(2026, 7, 13, 12), None, PlatformSettings(),
+                      MarketDataSettings(), now) == (utc(2026, 7, 13, 12), utc(2026, 7, 13, 12, 30))
+    # An explicit end (a backfill) is kept as given.
+    assert _range_for("dukascopy", "EURUSD", "tick", utc(2026, 7, 13, 12), now, PlatformSettings(),
+                      MarketDataSettings(), now)[1] == now

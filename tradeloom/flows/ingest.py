@@ -176,8 +176,13 @@ def _units(source: str, timeframe: str, first: datetime, last: datetime, tick_da
 
 def _range_for(source: str, symbol: str, timeframe: str, start: datetime | None, end: datetime | None,
                platform: PlatformSettings, market: MarketDataSettings, now: datetime) -> tuple[datetime, datetime]:
-    """An explicit range (a backfill), else from the watermark (or the look-back) to now."""
-    end = _utc(end) or now
+    """An explicit range (a backfill), else from the watermark (or the look-back) to the last whole minute.
+
+    Not to ``now`` itself: ticks of the minute still running would move the tick watermark into it,
+    and the next run's provisional bars start at the minute after the watermark, so that minute's
+    bar would keep only its first ticks. Its ticks come with the next run instead.
+    """
+    end = _utc(end) or now.replace(second=0, microsecond=0)
     if start is not None:
         return _utc(start), end
     mark = read_watermark(source, symbol, timeframe, platform.market_store_path)
