@@ -110,3 +110,38 @@ def test_an_incremental_run_stops_at_the_last_whole_minute(home: Path) -> None:
     # An explicit end (a backfill) is kept as given.
     assert _range_for("dukascopy", "EURUSD", "tick", utc(2026, 7, 13, 12), now, PlatformSettings(),
                       MarketDataSettings(), now)[1] == now
+
+
+def test_provisional_bars_that_cannot_be_stored_do_not_cost_the_ticks(home: Path) -> None:
+    from prefect import flow
+
+    from tradeloom.data.frames import Batch, bars_frame, ticks_frame
+    from tradeloom.data.store import StoreWrite
+    from tradeloom.flows.ingest import _store_writes
+    from tradeloom.flows.ingest_report import UnitOutcome
+    from tradeloom.settings.market import MarketDataSettings
+    from tradeloom.settings.platform import PlatformSettings
+    from tradeloom.tasks.limits import ensure_limits
+
+    ticks = Batch("dukascopy", "EURUSD", "tick", ticks_frame(pd.DataFrame({
+        "symbol": "EURUSD", "ts": pd.to_datetime([1_000, 2_000], unit="ms", utc=True), "bid": [1.1, 1.2],
+        "ask": [1.2, 1.3], "bid_volume": 1.0, "ask_volume": 1.0, "source": "dukascopy"})))
+    repeated = pd.Timestamp("1970-01-01", tz="UTC")  # two bars at one ts: refused when staged
+    bars = Batch("dukascopy", "EURUSD", "1m", bars_frame(pd.DataFrame({
+        "symbol": "EURUSD", "timeframe": "1m", "ts": [repeated, repeated], "open": 1.1, "high": 1.2, "low": 1.1,
+        "close": 1.2, "volume": 2.0, "source": "dukascopy"})))
+    outcomes = [UnitOutcome("dukascopy", "EURUSD", tf, utc(1970, 1, 1), utc(1970, 1, 1, 1), "empty") for tf in ("tick", "1m")]
+
+    @flow
+    def store_unit() -> None:
+        ensure_limits(MarketDataSettings().alphavantage_calls_per_day)
+        _store_writes([(StoreWrite(ticks), outcomes[0]), (StoreWrite(bars, advance_watermark=False), outcomes[1])],
+                      PlatformSettings(), MarketDataSettings())
+
+    store_unit()
+
+    assert (outcomes[0].status, outcomes[0].rows_added) == ("stored", 2)
+    assert outcomes[1].status == "failed"
+    assert outcomes[1].message == "ValueError: bar batch EURUSD/1m repeats 1 ts, first 1970-01-01T00:00:00+00:00"
+    market = MarketStore(home / "market.duckdb")
+    assert len(market.ticks("EURUSD")) == 2 and market.bars("EURUSD", "1m").empty

@@ -98,17 +98,26 @@ def _ingest_unit(source: str, symbol: str, timeframe: str, start: datetime, end:
                 writes.append((StoreWrite(aggregated, advance_watermark=False), bars))
         except (TradeloomError, TimeoutError, ValueError) as error:
             bars.status, bars.message = "failed", f"{type(error).__name__}: {error}"
+    _store_writes(writes, platform, market)
+    return outcomes
+
+
+def _store_writes(writes: list[tuple[StoreWrite, UnitOutcome]], platform: PlatformSettings,
+                  market: MarketDataSettings) -> None:
+    """Store the unit's batch and its provisional bars in one write, recording each outcome; if that
+    write fails, the provisional bars are given up and the unit's own batch is stored alone."""
     try:
         results = store([write for write, _ in writes], platform.market_store_path, market.store_lock_timeout_seconds)
     except (TradeloomError, TimeoutError, ValueError) as error:
-        for _, written in writes:
+        for _, written in writes[1:] or writes:
             written.status, written.message = "failed", f"{type(error).__name__}: {error}"
-        return outcomes
+        if len(writes) > 1:
+            _store_writes(writes[:1], platform, market)
+        return
     for (_, written), result in zip(writes, results):
         written.status = "stored"
         written.rows_added, written.rows_updated = result.rows_added, result.rows_updated
         written.watermark_before, written.watermark_after = result.watermark_before, result.watermark_after
-    return outcomes
 
 
 def _screen(batch: Batch, report: ValidationReport, outcome: UnitOutcome, platform: PlatformSettings,
