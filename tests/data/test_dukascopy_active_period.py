@@ -105,12 +105,20 @@ def test_running_hour_of_ticks_over_http(vendor: VendorServer, fixtures: Path, t
     assert running["ts"].to_numpy(dtype="datetime64[ns]").view("int64").tolist() == whole.ts_ns[:1906].tolist()
     assert running["ask"].tolist() == whole.ask[:1906].tolist()
 
-    # Only the completed hour is cached; asking again re-asks the running hour alone.
+    # 11h ended only 30 minutes ago (the vendor may still be publishing it): not cached yet; at 12:59 neither.
+    assert cached(cache) == []
+    almost = DukascopySource(HttpFetcher(f"{vendor.url}/v1"), api="json", now=clock(utc(2026, 7, 13, 12, 59)),
+                             cache_dir=cache)
+    assert len(almost.fetch_ticks("EURUSD", utc(2026, 7, 13, 11), utc(2026, 7, 13, 12)).frame) == 3551
+    assert cached(cache) == []
+    # An hour after it ended its file is final: cached, and read from the cache from then on.
+    settled = DukascopySource(HttpFetcher(f"{vendor.url}/v1"), api="json", now=clock(utc(2026, 7, 13, 13, 0)),
+                              cache_dir=cache)
+    assert len(settled.fetch_ticks("EURUSD", utc(2026, 7, 13, 11), utc(2026, 7, 13, 12)).frame) == 3551
     assert cached(cache) == ["ticks/EUR-USD/2026/7/13/11.body"]
     vendor.requests.clear()
-    again = source.fetch_ticks("EURUSD", utc(2026, 7, 13, 11), utc(2026, 7, 13, 14))
-    assert seen(vendor) == [("/v1/ticks/EUR-USD", {"from": "1783944000000"})]
-    assert len(again.frame) == 3551 + 1906
+    again = settled.fetch_ticks("EURUSD", utc(2026, 7, 13, 11), utc(2026, 7, 13, 12))
+    assert seen(vendor) == [] and len(again.frame) == 3551
 
 
 def test_running_day_of_minute_candles_over_http(vendor: VendorServer, fixtures: Path, tmp_path: Path) -> None:

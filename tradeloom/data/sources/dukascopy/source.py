@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Callable, Literal
 
@@ -25,6 +25,8 @@ APIS = ("legacy", "json")
 # Which vendor candle file each timeframe is built from (coarser ones are rolled up from it).
 BASE_TIMEFRAME = {"1m": "1m", "2m": "1m", "5m": "1m", "15m": "1m", "30m": "1m", "1h": "1h", "4h": "1h", "1d": "1d"}
 _HOUR_NS = 3_600_000_000_000
+# How long after a period ends its file is taken as final and cached (the vendor publishes with a lag).
+CACHE_AFTER = timedelta(hours=1)
 
 
 def _ns(moment: datetime) -> int:
@@ -170,9 +172,12 @@ class DukascopySource:
               completed_path: Callable[[datetime], str], running_path: Callable[[], str]) -> list[FileJob]:
         # A running period may hold nothing yet, so its empty answer is never suspicious.
         expected = _market_open_during(market, [begin for begin, _ in plan], period)
+        # A period that ended moments ago may not be published whole yet: its body is not cached.
+        now = urls.require_utc(self.now(), "now()") if self.now is not None else None
         return [
             FileJob(running_path(), False, urls.jetta_active_query(begin), complete=False) if running
-            else FileJob(completed_path(begin), bool(open_))
+            else FileJob(completed_path(begin), bool(open_),
+                         complete=now is None or urls.next_period(begin, period) + CACHE_AFTER <= now)
             for (begin, running), open_ in zip(plan, expected)
         ]
 
