@@ -124,7 +124,7 @@ class DirectoryFetcher(ClosingFetcher):
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
-        self.max_in_flight = os.cpu_count() or 1
+        self.max_in_flight = usable_cpus()
 
     def get(self, path: str, params: Mapping[str, str] | None = None) -> bytes:
         base = self.root / path.lstrip("/")
@@ -136,6 +136,13 @@ class DirectoryFetcher(ClosingFetcher):
                 return candidate.read_bytes()
         raise _attach(NotFoundError(f"no mirror file for {path} {redact(params)} under {self.root}"), 404, b"")
 
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity, which container cpusets narrow), at least 1."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
 
 
 def mirror_query_name(params: Mapping[str, str]) -> str:
