@@ -6,13 +6,25 @@ import threading
 import time
 import uuid
 
+import httpx
 import pytest
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.client.orchestration import get_client
 
-from tradeloom.errors import PermanentError
-from tradeloom.tasks.limits import SlotTimeoutError, rate_limited, take_rate_slots
+from tests.flows.test_store_writer_slot import Answer, PrefectApiDouble, prefect_api  # noqa: F401 (a fixture)
+from tradeloom.errors import PermanentError, TransientError
+from tradeloom.tasks.limits import (
+    ServerBusyError,
+    SlotTimeoutError,
+    _answered,
+    _slot_client,
+    rate_limited,
+    take_rate_slots,
+)
+
+INCREMENT = "/v2/concurrency_limits/increment"
+BUSY = Answer(503, {"detail": "database is locked"})
 
 
 def _rate_limit(calls: int, per_seconds: float) -> str:
@@ -159,3 +171,71 @@ def test_rate_limited_calls_right_after_task_runs_do_not_wait_for_the_clients_50
 
     waits = fetches_after_work()
     assert len(waits) == 6 and sum(waits) < 4.0, waits
+
+
+def _rate_granted(name: str) -> Answer:
+    """Prefect's 200 to increment (a list of MinimalConcurrencyLimitResponse) for rate limit ``name``."""
+    return Answer(200, [{"id": str(uuid.uuid4()), "name": name, "limit": 1}])
+
+
+def test_a_rate_slot_answered_503_twice_is_taken_on_the_third_ask_without_the_clients_backoff(
+        prefect_api: PrefectApiDouble) -> None:
+    prefect_api.answer(INCREMENT, BUSY, BUSY, _rate_granted("yahoo"))
+
+    began = time.monotonic()
+    take_rate_slots(["yahoo"])  # no timeout, as the Yahoo fetch takes it
+    took = time.monotonic() - began
+
+    # Prefect's client alone would sleep about 2 s, then 4 s, before asking again.
+    assert took < 1.0, took
+    assert prefect_api.asked(INCREMENT) == [{"names": ["yahoo"], "slots": 1, "mode": "rate_limit"}] * 3
+    assert prefect_api.events() == [("prefect.concurrency-limit.acquired", "yahoo")]
+
+
+def test_a_spent_rate_limit_is_asked_for_again_after_the_servers_retry_after(prefect_api: PrefectApiDouble) -> None:
+    prefect_api.answer(INCREMENT, Answer(423, {"detail": "Concurrency limit is locked"}, {"Retry-After": "0.2"}),
+                       _rate_granted("yahoo"))
+
+    began = time.monotonic()
+    take_rate_slots(["yahoo"])
+    took = time.monotonic() - began
+
+    assert 0.2 <= took < 1.0, took
+    assert len(prefect_api.asked(INCREMENT)) == 2
+
+
+def _take_yahoo_slot(busy_seconds: float) -> httpx.Response:
+    """take_rate_slots' request for 'yahoo', with no timeout and a short bound on a server answering 503."""
+    with _slot_client() as client:
+        return _answered(lambda: client.increment_concurrency_slots(names=["yahoo"], slots=1, mode="rate_limit"),
+                         "take a slot of rate limit 'yahoo'", None, "it stayed exhausted", busy_seconds=busy_seconds)
+
+
+def test_a_server_answering_only_503_is_given_up_on_even_without_a_timeout(prefect_api: PrefectApiDouble) -> None:
+    # Eight 503s take about 3.3 s to ask through (20 ms doubling to 1 s); the bound is 0.3 s.
+    prefect_api.answer(INCREMENT, *[BUSY] * 8, _rate_granted("yahoo"))
+
+    began = time.monotonic()
+    with pytest.raises(ServerBusyError) as raised:
+        _take_yahoo_slot(busy_seconds=0.3)
+    took = time.monotonic() - began
+
+    assert isinstance(raised.value, TransientError)
+    assert str(raised.value) == ("could not take a slot of rate limit 'yahoo': "
+                                 "the Prefect server stayed busy (answered 503) for 0.3 s")
+    assert 0.3 <= took < 1.0, took
+    assert 4 <= len(prefect_api.asked(INCREMENT)) < 8
+
+
+def test_a_denial_between_503s_restarts_the_busy_bound(prefect_api: PrefectApiDouble) -> None:
+    # Each run of 503s lasts about 0.14 s, under the 0.4 s bound; with the 423's 0.5 s they last about 0.78 s.
+    prefect_api.answer(INCREMENT, BUSY, BUSY, BUSY, Answer(423, {"detail": "locked"}, {"Retry-After": "0.5"}),
+                       BUSY, BUSY, BUSY, _rate_granted("yahoo"))
+
+    began = time.monotonic()
+    granted = _take_yahoo_slot(busy_seconds=0.4).json()
+    took = time.monotonic() - began
+
+    assert [limit["name"] for limit in granted] == ["yahoo"]
+    assert len(prefect_api.asked(INCREMENT)) == 8
+    assert took > 0.4 + 0.2, took  # longer than the bound, all told

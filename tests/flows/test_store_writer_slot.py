@@ -2,18 +2,130 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Iterator
 
+import httpx
 import pytest
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.client.orchestration import get_client
+from prefect.events.clients import AssertingEventsClient
+from prefect.events.worker import EventsWorker
+from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from tradeloom.errors import PermanentError
 from tradeloom.tasks.limits import SlotTimeoutError, holding, serialised
+
+INCREMENT_WITH_LEASE = "/v2/concurrency_limits/increment-with-lease"
+DECREMENT_WITH_LEASE = "/v2/concurrency_limits/decrement-with-lease"
+
+
+@dataclass
+class Answer:
+    """One canned response of the Prefect API double: a status, a JSON body, headers."""
+
+    status: int
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class PrefectApiDouble:
+    """A real HTTP server on 127.0.0.1 playing the Prefect API's concurrency-limit endpoints.
+
+    ``answer`` queues the responses to POST ``path`` (relative to ``url``); the last one repeats.
+    Anything not queued answers 404. ``asked`` gives the JSON bodies POSTed to a path, in order.
+    """
+
+    def __init__(self) -> None:
+        self._answers: dict[str, list[Answer]] = {}
+        self._asked: list[tuple[str, Any]] = []
+        self._lock = threading.Lock()
+        double = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+                length = int(self.headers.get("Content-Length", 0))
+                body = json.loads(self.rfile.read(length) or b"null")
+                path = self.path.removeprefix("/api")
+                with double._lock:
+                    double._asked.append((path, body))
+                    queue = double._answers.get(path)
+                    answer = (queue.pop(0) if len(queue) > 1 else queue[0]) if queue else Answer(404, {"detail": "Not Found"})
+                payload = b"" if answer.body is None else json.dumps(answer.body).encode()
+                self.send_response(answer.status)
+                for name, value in answer.headers.items():
+                    self.send_header(name, value)
+                if payload:
+                    self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            do_GET = do_POST  # noqa: N815 (http.server's name; e.g. the events socket, answered 404)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}/api"
+
+    def answer(self, path: str, *answers: Answer) -> None:
+        """Answer POST ``path`` with ``answers`` in order, repeating the last one."""
+        with self._lock:
+            self._answers[path] = list(answers)
+
+    def asked(self, path: str) -> list[Any]:
+        """The JSON bodies POSTed to ``path`` so far."""
+        with self._lock:
+            return [body for asked_path, body in self._asked if asked_path == path]
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    @staticmethod
+    def events() -> list[tuple[str, str]]:
+        """The (event, limit name) pairs emitted so far (Prefect's recording events client)."""
+        EventsWorker.instance().drain()
+        return [(event.event, event.resource["prefect.resource.name"])
+                for client in AssertingEventsClient.all for event in client.events]
+
+
+@pytest.fixture
+def prefect_api() -> Iterator[PrefectApiDouble]:
+    """The Prefect API double, made the current Prefect API (events recorded, not sent) for the test."""
+    double = PrefectApiDouble()
+    AssertingEventsClient.reset()
+    EventsWorker.set_client_override(AssertingEventsClient)
+    try:
+        with temporary_settings(updates={PREFECT_API_URL: double.url}):
+            yield double
+    finally:
+        EventsWorker.instance().drain()
+        EventsWorker.set_client_override(None)
+        AssertingEventsClient.reset()
+        double.close()
+
+
+def _lease_granted(name: str, lease_id: str) -> Answer:
+    """Prefect's 200 to increment-with-lease (ConcurrencyLimitWithLeaseResponse) for one-slot limit ``name``."""
+    return Answer(200, {"lease_id": lease_id, "limits": [{"id": str(uuid.uuid4()), "name": name, "limit": 1}]})
 
 
 @pytest.fixture
@@ -134,3 +246,87 @@ def test_taking_the_slot_right_after_task_runs_does_not_wait_for_the_clients_503
 
     waits = writes_after_work()
     assert len(waits) == 6 and sum(waits) < 4.0, waits
+
+
+def test_a_slot_answered_503_twice_is_taken_on_the_third_ask_without_the_clients_backoff(
+        prefect_api: PrefectApiDouble) -> None:
+    lease_id = str(uuid.uuid4())
+    prefect_api.answer(INCREMENT_WITH_LEASE, Answer(503, {"detail": "database is locked"}),
+                       Answer(503, {"detail": "database is locked"}), _lease_granted("writer", lease_id))
+    prefect_api.answer(DECREMENT_WITH_LEASE, Answer(204))
+    ran = []
+
+    began = time.monotonic()
+    with holding("writer", timeout_seconds=30):
+        ran.append(len(prefect_api.asked(INCREMENT_WITH_LEASE)))
+    took = time.monotonic() - began
+
+    # Prefect's client alone would sleep about 2 s, then 4 s, before asking again.
+    assert took < 1.0, took
+    assert ran == [3]
+    assert [body["names"] for body in prefect_api.asked(INCREMENT_WITH_LEASE)] == [["writer"]] * 3
+    assert {(body["mode"], body["slots"], body["lease_duration"]) for body in prefect_api.asked(INCREMENT_WITH_LEASE)} == {
+        ("concurrency", 1, 60.0)}
+    assert prefect_api.asked(DECREMENT_WITH_LEASE) == [{"lease_id": lease_id}]
+
+
+def test_a_taken_slot_is_asked_for_again_after_the_servers_retry_after(prefect_api: PrefectApiDouble) -> None:
+    prefect_api.answer(INCREMENT_WITH_LEASE, Answer(423, {"detail": "Concurrency limit is locked"},
+                                                    {"Retry-After": "0.2"}), _lease_granted("writer", str(uuid.uuid4())))
+    prefect_api.answer(DECREMENT_WITH_LEASE, Answer(204))
+
+    began = time.monotonic()
+    with holding("writer", timeout_seconds=30):
+        took = time.monotonic() - began
+
+    assert 0.2 <= took < 1.0, took
+    assert len(prefect_api.asked(INCREMENT_WITH_LEASE)) == 2
+
+
+def test_a_release_answered_503_twice_is_asked_again_without_the_clients_backoff(
+        prefect_api: PrefectApiDouble) -> None:
+    lease_id = str(uuid.uuid4())
+    prefect_api.answer(INCREMENT_WITH_LEASE, _lease_granted("writer", lease_id))
+    prefect_api.answer(DECREMENT_WITH_LEASE, Answer(503, {"detail": "database is locked"}),
+                       Answer(503, {"detail": "database is locked"}), Answer(204))
+
+    began = time.monotonic()
+    with holding("writer", timeout_seconds=30):
+        pass
+    took = time.monotonic() - began
+
+    assert took < 1.0, took
+    assert prefect_api.asked(DECREMENT_WITH_LEASE) == [{"lease_id": lease_id}] * 3
+    assert prefect_api.events() == [("prefect.concurrency-limit.acquired", "writer"),
+                                    ("prefect.concurrency-limit.released", "writer")]
+
+
+def test_a_failed_release_does_not_replace_the_blocks_own_error(
+        prefect_api: PrefectApiDouble, caplog: pytest.LogCaptureFixture) -> None:
+    lease_id = str(uuid.uuid4())
+    prefect_api.answer(INCREMENT_WITH_LEASE, _lease_granted("writer", lease_id))
+    prefect_api.answer(DECREMENT_WITH_LEASE, Answer(500, {"detail": "Internal Server Error"}))
+
+    with caplog.at_level(logging.WARNING, logger="tradeloom.tasks.limits"):
+        with pytest.raises(RuntimeError) as raised:
+            with holding("writer", timeout_seconds=30):
+                raise RuntimeError("the write failed")
+
+    assert str(raised.value) == "the write failed"
+    assert prefect_api.asked(DECREMENT_WITH_LEASE) == [{"lease_id": lease_id}]
+    assert [record.getMessage() for record in caplog.records if record.name == "tradeloom.tasks.limits"] == [
+        f"could not release concurrency lease {lease_id} of 'writer'; it expires within 60 s"]
+    assert prefect_api.events() == [("prefect.concurrency-limit.acquired", "writer")]  # nothing was released
+
+
+def test_a_failed_release_after_a_block_that_succeeded_is_raised(prefect_api: PrefectApiDouble) -> None:
+    prefect_api.answer(INCREMENT_WITH_LEASE, _lease_granted("writer", str(uuid.uuid4())))
+    prefect_api.answer(DECREMENT_WITH_LEASE, Answer(500, {"detail": "Internal Server Error"}))
+    ran = []
+
+    with pytest.raises(httpx.HTTPStatusError) as raised:
+        with holding("writer", timeout_seconds=30):
+            ran.append(True)
+
+    assert ran == [True]
+    assert raised.value.response.status_code == 500

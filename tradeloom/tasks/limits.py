@@ -10,7 +10,8 @@ runs often meets "database is locked" (the server's increment reads, then writes
 recording those task runs' states) and answers 503; Prefect's client then waits ~2 s before
 asking again, so every store write paid ~2 s. ``holding`` asks again after a few milliseconds.
 Rate-limit slots (the calls ``prefect.concurrency.sync.rate_limit`` makes) are taken the same way,
-so a Yahoo or Alpha Vantage fetch right after task runs does not pay those ~2 s either.
+so a Yahoo or Alpha Vantage fetch right after task runs does not pay those ~2 s either, and a lease
+is released the same way. A server that answers nothing but 503 for SERVER_BUSY_SECONDS is given up on.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import contextvars
 import functools
 import logging
+import math
 import threading
 import time
 from contextlib import contextmanager
@@ -30,7 +32,7 @@ from prefect.client.schemas.objects import ConcurrencyLeaseHolder
 from prefect.context import FlowRunContext, TaskRunContext
 from prefect.events import Event, emit_event
 
-from tradeloom.errors import PermanentError
+from tradeloom.errors import PermanentError, TransientError
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -43,7 +45,10 @@ YAHOO_PER_SECOND = "tradeloom-yahoo-per-second"
 # The server's shortest lease; renewed every 3/4 of it while held, so a holder that dies
 # (a killed process) blocks the other writers for at most a minute.
 LEASE_SECONDS = 60.0
-_INCREMENT_PATHS = ("/v2/concurrency_limits/increment", "/v2/concurrency_limits/increment-with-lease")
+# How long a Prefect server answering only 503 is asked again before ServerBusyError.
+SERVER_BUSY_SECONDS = 60.0
+_FAST_FAIL_PATHS = tuple(f"/v2/concurrency_limits/{endpoint}"
+                         for endpoint in ("increment", "increment-with-lease", "decrement-with-lease"))
 _FIRST_BUSY_PAUSE, _LONGEST_BUSY_PAUSE = 0.02, 1.0
 
 _log = logging.getLogger(__name__)
@@ -53,8 +58,12 @@ class SlotTimeoutError(TimeoutError):
     """A slot of a global concurrency or rate limit could not be taken within the caller's timeout."""
 
 
+class ServerBusyError(TransientError):
+    """The Prefect server answered only 503 (its database busy) to a slot request for SERVER_BUSY_SECONDS."""
+
+
 class _ServerBusy(Exception):
-    """The Prefect server answered 503 (its database was busy) to a slot increment; nothing was taken."""
+    """The Prefect server answered 503 (its database was busy) to a slot request; nothing was changed."""
 
 
 def ensure_limits(alphavantage_calls_per_day: int) -> None:
@@ -71,44 +80,50 @@ def ensure_limits(alphavantage_calls_per_day: int) -> None:
 
 
 def _fail_fast_when_busy(response: httpx.Response) -> None:
-    # Raised before Prefect's client sees the 503, so it does not sleep 2 s; ``_increment`` retries sooner.
-    if response.status_code == 503 and response.request.url.path.endswith(_INCREMENT_PATHS):
+    # Raised before Prefect's client sees the 503, so it does not sleep 2 s; ``_answered`` retries sooner.
+    if response.status_code == 503 and response.request.url.path.endswith(_FAST_FAIL_PATHS):
         raise _ServerBusy()
 
 
 @contextmanager
 def _slot_client() -> Iterator[SyncPrefectClient]:
-    """A Prefect client whose slot increments fail fast with _ServerBusy on a 503."""
+    """A Prefect client whose slot increments and releases fail fast with _ServerBusy on a 503."""
     with get_client(sync_client=True, httpx_settings={"event_hooks": {"response": [_fail_fast_when_busy]}}) as client:
         yield client
 
 
-def _increment(request: Callable[[], httpx.Response], timeout_seconds: float | None, what: str,
-               while_taken: str) -> Any:
-    """The server's grant (JSON) of the slot increment ``request``, asked again while busy or taken.
+def _answered(request: Callable[[], httpx.Response], what: str, timeout_seconds: float | None = None,
+              while_taken: str | None = None, busy_seconds: float = SERVER_BUSY_SECONDS) -> httpx.Response:
+    """The response to ``request`` (a slot request), asked again while the server is busy or the slot taken.
 
-    A 503 is asked again after 20 ms, doubling up to 1 s; a 423 after the server's Retry-After.
-    ``timeout_seconds`` None waits as long as it takes; else SlotTimeoutError names ``what``.
+    A 503 is asked again after 20 ms, doubling up to 1 s; after ``busy_seconds`` of nothing but 503
+    ServerBusyError names ``what``. A 423 (only when ``while_taken`` says why it is expected) is asked
+    again after the server's Retry-After; after ``timeout_seconds`` (None: no end) SlotTimeoutError.
     """
-    deadline = None if timeout_seconds is None else time.monotonic() + timeout_seconds
-    busy_pause, reason = _FIRST_BUSY_PAUSE, ""
+    deadline = math.inf if timeout_seconds is None else time.monotonic() + timeout_seconds
+    busy_since, busy_pause, reason = None, _FIRST_BUSY_PAUSE, ""
     while True:
         try:
-            return request().json()
+            return request()
         except _ServerBusy:
-            wait, busy_pause = busy_pause, min(busy_pause * 2, _LONGEST_BUSY_PAUSE)
+            now = time.monotonic()
+            busy_since = now if busy_since is None else busy_since
+            if now - busy_since >= busy_seconds:
+                raise ServerBusyError(f"could not {what}: the Prefect server stayed busy "
+                                      f"(answered 503) for {busy_seconds:g} s") from None
+            wait = min(busy_pause, busy_since + busy_seconds - now)
+            busy_pause = min(busy_pause * 2, _LONGEST_BUSY_PAUSE)
             reason = reason or "the Prefect server stayed busy"  # a denial seen earlier says more
         except httpx.HTTPStatusError as error:
-            if error.response.status_code != 423:
+            if error.response.status_code != 423 or while_taken is None:
                 raise
+            busy_since, busy_pause = None, _FIRST_BUSY_PAUSE  # an answer: the server is not stuck
             # Not sooner: every denial restarts the server's decay clock, so eager polling would starve.
             wait, reason = float(error.response.headers.get("Retry-After", 1.0)), while_taken
-        if deadline is not None:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise SlotTimeoutError(f"could not take {what} within {timeout_seconds:g} s: {reason}")
-            wait = min(wait, remaining)
-        time.sleep(wait)
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise SlotTimeoutError(f"could not {what} within {timeout_seconds:g} s: {reason}")
+        time.sleep(min(wait, remaining))
 
 
 def _current_holder() -> ConcurrencyLeaseHolder | None:
@@ -125,12 +140,12 @@ def _current_holder() -> ConcurrencyLeaseHolder | None:
 def _acquire(client: SyncPrefectClient, name: str, timeout_seconds: float) -> tuple[UUID, dict]:
     """The lease id and the limit of one slot of ``name``, waiting while it is taken."""
     holder = _current_holder()
-    granted = _increment(
+    granted = _answered(
         lambda: client.increment_concurrency_slots_with_lease(
             names=[name], slots=1, mode="concurrency", lease_duration=LEASE_SECONDS, holder=holder
         ),
-        timeout_seconds, f"the slot of global concurrency limit {name!r}", "another holder kept it",
-    )
+        f"take the slot of global concurrency limit {name!r}", timeout_seconds, "another holder kept it",
+    ).json()
     if not granted["limits"]:
         raise PermanentError(f"global concurrency limit {name!r} does not exist on the Prefect API "
                              "(ensure_limits creates it)")
@@ -167,12 +182,32 @@ def _limit_event(phase: str, limit: dict, follows: Event | None = None) -> Event
     return emit_event(f"prefect.concurrency-limit.{phase}", resource=resource, follows=follows)
 
 
+def _release(client: SyncPrefectClient, lease_id: UUID, limit: dict, acquired: Event | None,
+             quietly: bool = False) -> None:
+    """Give back the slot of ``limit`` held by ``lease_id``, asking again while the server is busy.
+
+    With ``quietly`` a failure is logged, not raised (the lease expires by itself within LEASE_SECONDS).
+    """
+    try:
+        _answered(lambda: client.release_concurrency_slots_with_lease(lease_id=lease_id),
+                  f"release lease {lease_id} of global concurrency limit {limit['name']!r}")
+    except Exception:
+        if not quietly:
+            raise
+        _log.warning("could not release concurrency lease %s of %r; it expires within %g s",
+                     lease_id, limit["name"], LEASE_SECONDS, exc_info=True)
+        return
+    _limit_event("released", limit, follows=acquired)
+
+
 @contextmanager
 def holding(name: str, timeout_seconds: float = 600) -> Iterator[None]:
     """Hold the one slot of global concurrency limit ``name`` for the block, across processes.
 
     Raises SlotTimeoutError when the slot stays taken for ``timeout_seconds`` (nothing is run),
-    and PermanentError when the limit does not exist (it would not serialise anything).
+    PermanentError when the limit does not exist (it would not serialise anything) and
+    ServerBusyError when the server answers only 503 for SERVER_BUSY_SECONDS. When the block
+    raises, a failed release is only logged, so the block's own error is what propagates.
     """
     with _slot_client() as client:
         lease_id, limit = _acquire(client, name, timeout_seconds)
@@ -180,9 +215,10 @@ def holding(name: str, timeout_seconds: float = 600) -> Iterator[None]:
         try:
             with _renewed(lease_id):
                 yield
-        finally:
-            client.release_concurrency_slots_with_lease(lease_id=lease_id)
-            _limit_event("released", limit, follows=acquired)
+        except BaseException:
+            _release(client, lease_id, limit, acquired, quietly=True)  # never masks the block's own error
+            raise
+        _release(client, lease_id, limit, acquired)
 
 
 def serialised(name: str, timeout_seconds: float = 600) -> Callable[[Callable[P, R]], Callable[P, R]]:
@@ -203,16 +239,17 @@ def take_rate_slots(names: Sequence[str], timeout_seconds: float | None = None) 
     """Take one slot of each rate limit in ``names`` (slot-decaying global limits), waiting while they are spent.
 
     Raises SlotTimeoutError naming the limits when they stay exhausted for ``timeout_seconds``
-    (None waits as long as it takes), and PermanentError when one does not exist.
+    (None waits as long as it takes), PermanentError when one does not exist and ServerBusyError
+    when the server answers only 503 for SERVER_BUSY_SECONDS.
     """
     if not names:
         raise ValueError("take_rate_slots needs the name of at least one rate limit")
     listed = ", ".join(repr(name) for name in names)
-    what, while_taken = ((f"a slot of rate limit {listed}", "it stayed exhausted") if len(names) == 1 else
-                         (f"a slot of each of the rate limits {listed}", "one or more stayed exhausted"))
+    what, while_taken = ((f"take a slot of rate limit {listed}", "it stayed exhausted") if len(names) == 1 else
+                         (f"take a slot of each of the rate limits {listed}", "one or more stayed exhausted"))
     with _slot_client() as client:
-        granted = _increment(lambda: client.increment_concurrency_slots(names=list(names), slots=1, mode="rate_limit"),
-                             timeout_seconds, what, while_taken)
+        granted = _answered(lambda: client.increment_concurrency_slots(names=list(names), slots=1, mode="rate_limit"),
+                            what, timeout_seconds, while_taken).json()
     missing = [name for name in names if name not in {limit["name"] for limit in granted}]
     if missing:
         raise PermanentError(f"rate limit(s) {', '.join(map(repr, missing))} do not exist on the Prefect API "
