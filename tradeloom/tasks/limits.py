@@ -182,18 +182,16 @@ def _limit_event(phase: str, limit: dict, follows: Event | None = None) -> Event
     return emit_event(f"prefect.concurrency-limit.{phase}", resource=resource, follows=follows)
 
 
-def _release(client: SyncPrefectClient, lease_id: UUID, limit: dict, acquired: Event | None,
-             quietly: bool = False) -> None:
+def _release(client: SyncPrefectClient, lease_id: UUID, limit: dict, acquired: Event | None) -> None:
     """Give back the slot of ``limit`` held by ``lease_id``, asking again while the server is busy.
 
-    With ``quietly`` a failure is logged, not raised (the lease expires by itself within LEASE_SECONDS).
+    A failure is logged, not raised: the block's work is done (or its own error is what matters),
+    and the lease expires by itself within LEASE_SECONDS.
     """
     try:
         _answered(lambda: client.release_concurrency_slots_with_lease(lease_id=lease_id),
                   f"release lease {lease_id} of global concurrency limit {limit['name']!r}")
     except Exception:
-        if not quietly:
-            raise
         _log.warning("could not release concurrency lease %s of %r; it expires within %g s",
                      lease_id, limit["name"], LEASE_SECONDS, exc_info=True)
         return
@@ -206,8 +204,8 @@ def holding(name: str, timeout_seconds: float = 600) -> Iterator[None]:
 
     Raises SlotTimeoutError when the slot stays taken for ``timeout_seconds`` (nothing is run),
     PermanentError when the limit does not exist (it would not serialise anything) and
-    ServerBusyError when the server answers only 503 for SERVER_BUSY_SECONDS. When the block
-    raises, a failed release is only logged, so the block's own error is what propagates.
+    ServerBusyError when the server answers only 503 for SERVER_BUSY_SECONDS. A failed release is
+    only logged (the lease expires within LEASE_SECONDS): the block's own result or error stands.
     """
     with _slot_client() as client:
         lease_id, limit = _acquire(client, name, timeout_seconds)
@@ -215,10 +213,8 @@ def holding(name: str, timeout_seconds: float = 600) -> Iterator[None]:
         try:
             with _renewed(lease_id):
                 yield
-        except BaseException:
-            _release(client, lease_id, limit, acquired, quietly=True)  # never masks the block's own error
-            raise
-        _release(client, lease_id, limit, acquired)
+        finally:
+            _release(client, lease_id, limit, acquired)  # logs a failure: never masks the block's outcome
 
 
 def serialised(name: str, timeout_seconds: float = 600) -> Callable[[Callable[P, R]], Callable[P, R]]:
