@@ -5,6 +5,11 @@ from __future__ import annotations
 from typing import Iterator
 
 import pytest
+from prefect.events.clients import AssertingEventsClient
+from prefect.events.worker import EventsWorker
+from prefect.settings import PREFECT_API_URL, temporary_settings
+
+from tests.flows.prefect_api_double import PrefectApiDouble
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -14,3 +19,19 @@ def prefect_harness() -> Iterator[None]:
 
     with prefect_test_harness(server_startup_timeout=180):
         yield
+
+
+@pytest.fixture
+def prefect_api() -> Iterator[PrefectApiDouble]:
+    """The Prefect API double, made the current Prefect API (events recorded, not sent) for the test."""
+    double = PrefectApiDouble()
+    AssertingEventsClient.reset()
+    EventsWorker.set_client_override(AssertingEventsClient)
+    try:
+        with temporary_settings(updates={PREFECT_API_URL: double.url}):
+            yield double
+    finally:
+        EventsWorker.instance().drain()
+        EventsWorker.set_client_override(None)
+        AssertingEventsClient.reset()
+        double.close()

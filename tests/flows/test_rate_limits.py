@@ -12,7 +12,7 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.client.orchestration import get_client
 
-from tests.flows.test_store_writer_slot import Answer, PrefectApiDouble, prefect_api  # noqa: F401 (a fixture)
+from tests.flows.prefect_api_double import Answer, PrefectApiDouble
 from tradeloom.errors import PermanentError, TransientError
 from tradeloom.tasks.limits import (
     ServerBusyError,
