@@ -26,6 +26,8 @@ class Reply:
 class SeenRequest:
     path: str
     query: dict[str, str]
+    method: str = "GET"
+    body: bytes = b""
 
 
 class VendorServer:
@@ -41,9 +43,15 @@ class VendorServer:
             protocol_version = "HTTP/1.1"
 
             def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+                self._answer("GET", b"")
+
+            def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+                self._answer("POST", self.rfile.read(int(self.headers.get("Content-Length", 0))))
+
+            def _answer(self, method: str, body: bytes) -> None:
                 parts = urlsplit(self.path)
                 with server._lock:
-                    server.requests.append(SeenRequest(parts.path, dict(parse_qsl(parts.query))))
+                    server.requests.append(SeenRequest(parts.path, dict(parse_qsl(parts.query)), method, body))
                     queue = server.routes.get(parts.path)
                     reply = (queue.pop(0) if len(queue) > 1 else queue[0]) if queue else Reply(404, b"not found")
                 self.send_response(reply.status)
@@ -75,7 +83,7 @@ class VendorServer:
         return f"http://{host}:{port}"
 
     def route(self, path: str, *replies: Reply) -> None:
-        """Answer GET ``path`` with ``replies`` in order, repeating the last one."""
+        """Answer GET or POST ``path`` with ``replies`` in order, repeating the last one."""
         with self._lock:
             self.routes[path] = list(replies)
 
