@@ -95,8 +95,9 @@ class DukascopySource:
     def fetch_ticks(self, symbol: str, start: datetime, end: datetime) -> Batch:
         """Every tick in the half-open UTC range [start, end), both sides, from the hourly files."""
         market, start, end = self._request(symbol, start, end)
-        plan = self._plan(start, end, "hour")
-        jobs = self._jobs(market, plan, "hour", lambda hour: self._tick_path(market, hour),
+        now = self._read_clock()
+        plan = self._plan(start, end, "hour", now)
+        jobs = self._jobs(market, plan, "hour", now, lambda hour: self._tick_path(market, hour),
                           lambda: urls.jetta_active_tick_path(str(market.dukascopy_code)))
         if self.api == "legacy":
             loaded = self.loader.load(jobs, decompress_bi5)
@@ -139,8 +140,9 @@ class DukascopySource:
         self, market: MarketInstrument, side: str, base: str, start: datetime, end: datetime
     ) -> tuple[BarArrays, list[LoadedFile]]:
         _, period = urls.CANDLE_FILES[base]
-        plan = self._plan(start, end, period)
-        jobs = self._jobs(market, plan, period, lambda begin: self._candle_path(market, side, base, begin),
+        now = self._read_clock()
+        plan = self._plan(start, end, period, now)
+        jobs = self._jobs(market, plan, period, now, lambda begin: self._candle_path(market, side, base, begin),
                           lambda: urls.jetta_active_candle_path(str(market.dukascopy_code), side, base))
         if self.api == "legacy":
             loaded = self.loader.load(jobs, decompress_bi5)
@@ -158,22 +160,27 @@ class DukascopySource:
             require_expected_data(jobs, loaded, market.symbol, start, end, self.loader.asks)
         return bars, loaded
 
-    def _plan(self, start: datetime, end: datetime, period: urls.Period) -> list[tuple[datetime, bool]]:
+    def _read_clock(self) -> datetime | None:
+        """now() once per fetch (None without a clock), so a fetch's plan and caching agree."""
+        return urls.require_utc(self.now(), "now()") if self.now is not None else None
+
+    def _plan(self, start: datetime, end: datetime, period: urls.Period,
+              now: datetime | None) -> list[tuple[datetime, bool]]:
         """``(period start, still running)`` of each file to ask for.
 
         The legacy datafeed: every period of [start, end), none marked running (it has no such file).
         The JSON API: only periods begun before ``now()``, the one holding ``now()`` marked running.
         """
-        if self.api == "legacy" or self.now is None:
+        if self.api == "legacy" or now is None:
             return [(begin, False) for begin in urls.periods_between(start, end, period)]
-        return urls.periods_until(start, end, period, urls.require_utc(self.now(), "now()"))
+        return urls.periods_until(start, end, period, now)
 
     def _jobs(self, market: MarketInstrument, plan: list[tuple[datetime, bool]], period: urls.Period,
+              now: datetime | None,
               completed_path: Callable[[datetime], str], running_path: Callable[[], str]) -> list[FileJob]:
         # A running period may hold nothing yet, so its empty answer is never suspicious.
         expected = _market_open_during(market, [begin for begin, _ in plan], period)
         # A period that ended moments ago may not be published whole yet: its body is not cached.
-        now = urls.require_utc(self.now(), "now()") if self.now is not None else None
         return [
             FileJob(running_path(), False, urls.jetta_active_query(begin), complete=False) if running
             else FileJob(completed_path(begin), bool(open_),
